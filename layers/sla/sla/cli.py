@@ -1,0 +1,175 @@
+"""The ``sla`` command: deadlines and business time from the policy, one-off or in bulk.
+
+    sla deadline --plan professional --priority 2 --created-at 2026-11-25T16:30:00Z
+    sla deadline --jsonl < tickets.jsonl
+    sla business-time --from 2026-11-27T15:00:00Z --to 2026-11-30T10:00:00Z
+
+Exit status: 0 success, 1 a bad input line in ``--jsonl`` mode, 2 bad arguments or policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import IO, Any, NoReturn
+
+from sla.policy import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE, Policy, PolicyError, load_policy
+
+__all__ = ["format_instant", "main", "parse_instant"]
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with a timezone (``Z`` or an offset)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"instant without a timezone: {text!r} (add Z or an offset)")
+    return value
+
+
+def format_instant(value: datetime) -> str:
+    """UTC, ISO 8601 with ``Z``; microseconds only when there are any."""
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def format_seconds(value: timedelta) -> str:
+    micro = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    whole, frac = divmod(abs(micro), 1_000_000)
+    sign = "-" if micro < 0 else ""
+    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:06d}".rstrip("0")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _priority(text: str) -> int | None:
+    if text.lower() in ("none", "null", ""):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a priority: {text!r}") from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sla", description="First-response SLA deadlines from the support policy.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    deadline = sub.add_parser("deadline", help="the first-response deadline of a ticket, in UTC")
+    deadline.add_argument("--policy", metavar="FILE", help="policy file (default: the shipped one)")
+    deadline.add_argument("--jsonl", action="store_true", help="read JSON lines on standard input")
+    deadline.add_argument("--plan")
+    deadline.add_argument("--priority", type=_priority, default=None)
+    deadline.add_argument("--created-at", type=_instant, metavar="INSTANT")
+    deadline.add_argument("--environment", default=DEFAULT_ENVIRONMENT)
+    deadline.add_argument("--product-stage", default=DEFAULT_PRODUCT_STAGE)
+
+    between = sub.add_parser("business-time", help="business seconds in [FROM, TO)")
+    between.add_argument("--policy", metavar="FILE", help="policy file (default: the shipped one)")
+    between.add_argument("--from", dest="start", type=_instant, required=True, metavar="INSTANT")
+    between.add_argument("--to", dest="end", type=_instant, required=True, metavar="INSTANT")
+    return parser
+
+
+def _deadline_one(policy: Policy, args: argparse.Namespace) -> int:
+    if args.plan is None or args.created_at is None:
+        print("sla deadline: error: --plan and --created-at are required (or --jsonl)", file=sys.stderr)
+        return 2
+    try:
+        result = policy.deadline(
+            args.created_at,
+            plan=args.plan,
+            priority=args.priority,
+            environment=args.environment,
+            product_stage=args.product_stage,
+        )
+    except ValueError as exc:
+        print(f"sla deadline: error: {exc}", file=sys.stderr)
+        return 2
+    print("none" if result is None else format_instant(result))
+    return 0
+
+
+def _deadline_line(policy: Policy, line: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    for field in ("created_at", "plan"):
+        if field not in record:
+            raise ValueError(f"{field}: required")
+    for field in ("created_at", "plan", "environment", "product_stage"):
+        if field in record and not isinstance(record[field], str):
+            raise ValueError(f"{field}: expected a string")
+    priority = record.get("priority")
+    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+        raise ValueError("priority: expected an integer or null")
+    try:
+        created_at = parse_instant(record["created_at"])
+    except ValueError as exc:
+        raise ValueError(f"created_at: {exc}") from None
+    result = policy.deadline(
+        created_at,
+        plan=record["plan"],
+        priority=priority,
+        environment=record.get("environment") or DEFAULT_ENVIRONMENT,
+        product_stage=record.get("product_stage") or DEFAULT_PRODUCT_STAGE,
+    )
+    record["deadline"] = None if result is None else format_instant(result)
+    return record
+
+
+def _deadline_jsonl(policy: Policy, stdin: IO[str], stdout: IO[str]) -> int:
+    status = 0
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            out = _deadline_line(policy, line)
+        except ValueError as exc:
+            out = {"line": number, "error": str(exc)}
+            status = 1
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(f"sla: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "business-time":
+        try:
+            seconds = policy.calendar.business_time_between(args.start, args.end)
+        except ValueError as exc:
+            print(f"sla business-time: error: {exc}", file=sys.stderr)
+            return 2
+        print(format_seconds(seconds))
+        return 0
+    if args.jsonl:
+        return _deadline_jsonl(policy, sys.stdin, sys.stdout)
+    return _deadline_one(policy, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

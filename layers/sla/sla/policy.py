@@ -1,0 +1,294 @@
+"""The support policy: targets by plan and priority, classification rules, and deadlines.
+
+The policy file (TOML) is validated by pydantic once; the hot path (``Policy.deadline``) works on
+plain values and epoch microseconds so that bulk recomputation stays fast.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sla.calendar import BusinessCalendar, CalendarConfig, from_epoch_us, to_epoch_us
+
+__all__ = [
+    "Classification",
+    "Due",
+    "Policy",
+    "PolicyConfig",
+    "PolicyError",
+    "PriorityReason",
+    "Target",
+    "load_policy",
+]
+
+Clock = Literal["business", "elapsed"]
+PriorityReason = Literal["requested", "default", "non_production", "agent"]
+TargetKind = Literal["targeted", "exempt", "no_target"]
+
+DEFAULT_ENVIRONMENT = "production"
+DEFAULT_PRODUCT_STAGE = "ga"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the field and the problem."""
+
+
+class TargetConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hours: int | float = Field(gt=0, le=24 * 366)
+    clock: Clock
+
+
+class PlanConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    targets: dict[int, TargetConfig] = Field(
+        default_factory=dict, description="priority -> first-response target; empty: no target"
+    )
+
+
+class PolicyConfig(BaseModel):
+    """The policy file, validated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_priority: int
+    non_production_environments: frozenset[str] = frozenset({"staging", "development"})
+    non_production_priority: int
+    exempt_product_stages: frozenset[str] = frozenset({"beta", "developer_preview"})
+    warning_fraction: float = Field(default=0.75, gt=0, lt=1)
+    calendar: CalendarConfig
+    plans: dict[str, PlanConfig] = Field(min_length=1)
+
+    @field_validator("plans")
+    @classmethod
+    def _lower_names(cls, value: dict[str, PlanConfig]) -> dict[str, PlanConfig]:
+        lowered = {name.lower(): plan for name, plan in value.items()}
+        if len(lowered) != len(value):
+            raise ValueError("plan names must differ in more than letter case")
+        return lowered
+
+    @field_validator("non_production_environments", "exempt_product_stages")
+    @classmethod
+    def _lower_set(cls, value: frozenset[str]) -> frozenset[str]:
+        return frozenset(v.lower() for v in value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyConfig:
+        tables = {name: set(plan.targets) for name, plan in self.plans.items() if plan.targets}
+        if not tables:
+            raise ValueError("no plan has any target")
+        priorities = next(iter(tables.values()))
+        for name, keys in tables.items():
+            if keys != priorities:
+                raise ValueError(
+                    f"plan {name!r} defines priorities {sorted(keys)}, others {sorted(priorities)}"
+                )
+        for field in ("default_priority", "non_production_priority"):
+            if getattr(self, field) not in priorities:
+                raise ValueError(f"{field} must be one of the priorities {sorted(priorities)}")
+        if DEFAULT_ENVIRONMENT in self.non_production_environments:
+            raise ValueError("'production' cannot be a non-production environment")
+        if DEFAULT_PRODUCT_STAGE in self.exempt_product_stages:
+            raise ValueError("'ga' cannot be an exempt product stage")
+        return self
+
+    @property
+    def priorities(self) -> tuple[int, ...]:
+        return tuple(sorted(next(p.targets for p in self.plans.values() if p.targets)))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A first-response target: so many hours on a clock."""
+
+    hours: int | float
+    clock: Clock
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(hours=self.hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """How the policy sees a ticket: its effective priority, why, and its target if any."""
+
+    plan: str
+    requested_priority: int | None
+    priority: int
+    priority_reason: PriorityReason
+    kind: TargetKind
+    target: Target | None
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """When the warning and the deadline of a target fall for a clock start."""
+
+    warning_at: datetime
+    deadline: datetime
+
+
+class Policy:
+    """The loaded policy. Pure: no clock reads, no AWS."""
+
+    def __init__(self, config: PolicyConfig) -> None:
+        self.config = config
+        self.calendar = BusinessCalendar(config.calendar)
+        self.priorities = config.priorities
+        self.plans = tuple(sorted(config.plans))
+        self.environments = frozenset({DEFAULT_ENVIRONMENT}) | config.non_production_environments
+        self.product_stages = frozenset({DEFAULT_PRODUCT_STAGE}) | config.exempt_product_stages
+        # (plan, priority) -> (target, duration µs, warning µs): the hot path's lookup table
+        self._targets: dict[tuple[str, int], tuple[Target, int, int]] = {}
+        for name, plan in config.plans.items():
+            for priority, t in plan.targets.items():
+                target = Target(hours=t.hours, clock=t.clock)
+                total = round(t.hours * 3_600_000_000)
+                self._targets[(name, priority)] = (
+                    target,
+                    total,
+                    round(total * config.warning_fraction),
+                )
+
+    # -- classification -------------------------------------------------------------------------
+
+    def normalise_plan(self, plan: str) -> str:
+        name = plan.lower()
+        if name not in self.config.plans:
+            raise ValueError(f"unknown plan; expected one of {', '.join(self.plans)}")
+        return name
+
+    def check_priority(self, priority: int | None) -> None:
+        if priority is not None and (isinstance(priority, bool) or priority not in self.priorities):
+            choices = ", ".join(str(p) for p in self.priorities)
+            raise ValueError(f"unknown priority; expected one of {choices} or none")
+
+    def check_environment(self, environment: str) -> str:
+        value = environment.lower()
+        if value not in self.environments:
+            raise ValueError(f"unknown environment; expected one of {', '.join(sorted(self.environments))}")
+        return value
+
+    def check_product_stage(self, product_stage: str) -> str:
+        value = product_stage.lower()
+        if value not in self.product_stages:
+            choices = ", ".join(sorted(self.product_stages))
+            raise ValueError(f"unknown product stage; expected one of {choices}")
+        return value
+
+    def classify(
+        self,
+        plan: str,
+        priority: int | None = None,
+        *,
+        environment: str = DEFAULT_ENVIRONMENT,
+        product_stage: str = DEFAULT_PRODUCT_STAGE,
+        agent_priority: int | None = None,
+    ) -> Classification:
+        """Apply the rules: default priority, production-only urgency, agent override, exemptions.
+
+        ``agent_priority`` is an agent's explicit choice; it wins over the automatic rules.
+        """
+        name = self.normalise_plan(plan)
+        self.check_priority(priority)
+        self.check_priority(agent_priority)
+        environment = self.check_environment(environment)
+        stage = self.check_product_stage(product_stage)
+        cfg = self.config
+        reason: PriorityReason
+        if agent_priority is not None:
+            effective, reason = agent_priority, "agent"
+        elif priority is None:
+            effective, reason = cfg.default_priority, "default"
+        elif environment in cfg.non_production_environments and priority < cfg.non_production_priority:
+            effective, reason = cfg.non_production_priority, "non_production"
+        else:
+            effective, reason = priority, "requested"
+        entry = self._targets.get((name, effective))
+        kind: TargetKind
+        if entry is None:
+            kind = "no_target"
+        elif stage in cfg.exempt_product_stages:
+            kind = "exempt"
+        else:
+            kind = "targeted"
+        return Classification(
+            plan=name,
+            requested_priority=priority,
+            priority=effective,
+            priority_reason=reason,
+            kind=kind,
+            target=entry[0] if entry is not None and kind == "targeted" else None,
+        )
+
+    # -- deadlines ------------------------------------------------------------------------------
+
+    def due(self, clock_started_at: datetime, classification: Classification) -> Due | None:
+        """Warning time and deadline for a classified ticket whose clock started then."""
+        if classification.target is None:
+            return None
+        target, total, warning = self._targets[(classification.plan, classification.priority)]
+        start = to_epoch_us(clock_started_at)
+        if target.clock == "elapsed":
+            return Due(from_epoch_us(start + warning), from_epoch_us(start + total))
+        add = self.calendar.add_us
+        return Due(from_epoch_us(add(start, warning)), from_epoch_us(add(start, total)))
+
+    def deadline(
+        self,
+        created_at: datetime,
+        *,
+        plan: str,
+        priority: int | None = None,
+        environment: str = DEFAULT_ENVIRONMENT,
+        product_stage: str = DEFAULT_PRODUCT_STAGE,
+    ) -> datetime | None:
+        """The first-response deadline (UTC) of a ticket created then, or None without a target."""
+        start = to_epoch_us(created_at)
+        c = self.classify(plan, priority, environment=environment, product_stage=product_stage)
+        if c.target is None:
+            return None
+        _, total, _ = self._targets[(c.plan, c.priority)]
+        if c.target.clock == "elapsed":
+            return from_epoch_us(start + total)
+        return from_epoch_us(self.calendar.add_us(start, total))
+
+
+def _format_error(source: str, error: ValidationError) -> str:
+    lines = [f"invalid policy {source}:"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file; ``None`` loads the default policy shipped in the layer."""
+    if path is None:
+        source = "default policy"
+        data = resources.files("sla").joinpath("policy.toml").read_bytes()
+    else:
+        source = str(path)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise PolicyError(f"cannot read policy {source}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"invalid policy {source}: not TOML: {exc}") from None
+    try:
+        config = PolicyConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(_format_error(source, exc)) from None
+    return Policy(config)
