@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sla import Policy, load_policy
 
 

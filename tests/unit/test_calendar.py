@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
-
 from sla import BusinessCalendar, CalendarConfig, Policy
+
 from tests.unit.helpers import utc
 
 H = timedelta(hours=1)
@@ -29,8 +29,18 @@ def calendar(**overrides: object) -> BusinessCalendar:
 @pytest.mark.parametrize(
     ("start", "hours", "expected", "why"),
     [
-        ("2026-11-27T15:30:00Z", 3, "2026-11-30T10:30:00Z", "Fri 16:30 + 3 h: 30 min Fri, 2.5 h Mon"),
-        ("2026-11-28T10:00:00Z", 3, "2026-11-30T11:00:00Z", "Saturday arrival counts from Mon 09:00"),
+        (
+            "2026-11-27T15:30:00Z",
+            3,
+            "2026-11-30T10:30:00Z",
+            "Fri 16:30 + 3 h: 30 min Fri, 2.5 h Mon",
+        ),
+        (
+            "2026-11-28T10:00:00Z",
+            3,
+            "2026-11-30T11:00:00Z",
+            "Saturday arrival counts from Mon 09:00",
+        ),
         ("2026-11-29T23:30:00Z", 3, "2026-11-30T11:00:00Z", "Mon 00:30 local, before opening"),
         ("2026-11-25T07:59:59Z", 3, "2026-11-25T11:00:00Z", "08:59:59: starts at 09:00"),
         ("2026-11-25T08:00:00Z", 3, "2026-11-25T11:00:00Z", "09:00:00 exactly"),
@@ -47,9 +57,19 @@ def calendar(**overrides: object) -> BusinessCalendar:
         ("2026-10-23T14:00:00Z", 3, "2026-10-26T10:00:00Z", "autumn DST weekend: CEST in, CET out"),
         ("2026-03-27T15:00:00Z", 40, "2026-04-07T14:00:00Z", "over DST and Easter (3 and 6 Apr)"),
         ("2023-09-01T07:00:00Z", 3, "2023-09-04T10:00:00Z", "1 Sep 2023 was a holiday"),
-        ("2025-09-01T07:00:00Z", 3, "2025-09-01T10:00:00Z", "1 Sep 2025 is not (dropped from 2024)"),
+        (
+            "2025-09-01T07:00:00Z",
+            3,
+            "2025-09-01T10:00:00Z",
+            "1 Sep 2025 is not (dropped from 2024)",
+        ),
         ("2023-11-17T08:00:00Z", 3, "2023-11-20T11:00:00Z", "17 Nov 2023 was a holiday"),
-        ("2025-11-17T08:00:00Z", 3, "2025-11-17T11:00:00Z", "17 Nov 2025 is not (dropped from 2025)"),
+        (
+            "2025-11-17T08:00:00Z",
+            3,
+            "2025-11-17T11:00:00Z",
+            "17 Nov 2025 is not (dropped from 2025)",
+        ),
         ("2025-05-08T07:00:00Z", 3, "2025-05-09T10:00:00Z", "8 May 2025 was a holiday"),
         ("2026-05-08T07:00:00Z", 3, "2026-05-08T10:00:00Z", "8 May 2026 is not"),
         ("2025-09-15T07:00:00Z", 3, "2025-09-16T10:00:00Z", "15 Sep 2025 was a holiday"),

@@ -24,6 +24,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -92,7 +93,7 @@ DayHours = Annotated[list[OpeningHours], Field(max_length=24)]
 
 def _check_day(intervals: list[OpeningHours]) -> list[OpeningHours]:
     ordered = sorted(intervals, key=lambda i: i.start)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if after.start < before.end:
             raise ValueError(f"intervals {before} and {after} overlap")
     return ordered
@@ -103,7 +104,9 @@ class HolidaySource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code; none: no holidays")
+    country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code; none: no holidays"
+    )
     subdivision: str | None = None
 
     @model_validator(mode="after")
@@ -115,7 +118,9 @@ class HolidaySource(BaseModel):
         try:
             holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=[])
         except NotImplementedError:
-            raise ValueError(f"the holidays package does not know country {self.country!r}") from None
+            raise ValueError(
+                f"the holidays package does not know country {self.country!r}"
+            ) from None
         except ValueError as exc:
             raise ValueError(str(exc)) from None
         return self
@@ -219,7 +224,7 @@ class BusinessCalendar:
     # -- public API ----------------------------------------------------------------------------
 
     def add_business_time(self, start: datetime, duration: timedelta) -> datetime:
-        """The earliest instant at which ``duration`` of business time after ``start`` is used up."""
+        """The earliest instant at which ``duration`` of business time from ``start`` is used."""
         return from_epoch_us(self.add_us(to_epoch_us(start), _duration_us(duration)))
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
@@ -322,8 +327,13 @@ class BusinessCalendar:
             origin = base.cum_end[-1] if base.cum_end else 0
             cum = _prefix(starts, ends, origin)
             return _Timeline(
-                base.first_year, last, base.lo, hi,
-                base.starts + starts, base.ends + ends, base.cum_end + cum,
+                base.first_year,
+                last,
+                base.lo,
+                hi,
+                base.starts + starts,
+                base.ends + ends,
+                base.cum_end + cum,
             )
         # prepend: the new intervals end where the base's business time begins
         base_origin = (base.cum_end[0] - (base.ends[0] - base.starts[0])) if base.starts else 0
@@ -332,8 +342,13 @@ class BusinessCalendar:
         # an empty base keeps its origin at the end of the prepended span
         base_cum = base.cum_end if base.starts else []
         return _Timeline(
-            first, base.last_year, lo, base.hi,
-            starts + base.starts, ends + base.ends, cum + base_cum,
+            first,
+            base.last_year,
+            lo,
+            base.hi,
+            starts + base.starts,
+            ends + base.ends,
+            cum + base_cum,
         )
 
     def _year_intervals(self, year: int) -> list[tuple[int, int]]:

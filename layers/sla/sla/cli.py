@@ -68,7 +68,9 @@ def _instant(text: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sla", description="First-response SLA deadlines from the support policy.")
+    parser = _Parser(
+        prog="sla", description="First-response SLA deadlines from the support policy."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     deadline = sub.add_parser("deadline", help="the first-response deadline of a ticket, in UTC")
@@ -89,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _deadline_one(policy: Policy, args: argparse.Namespace) -> int:
     if args.plan is None or args.created_at is None:
-        print("sla deadline: error: --plan and --created-at are required (or --jsonl)", file=sys.stderr)
+        print(
+            "sla deadline: error: --plan and --created-at are required (or --jsonl)",
+            file=sys.stderr,
+        )
         return 2
     try:
         result = policy.deadline(

@@ -176,7 +176,9 @@ class Policy:
     def check_environment(self, environment: str) -> str:
         value = environment.lower()
         if value not in self.environments:
-            raise ValueError(f"unknown environment; expected one of {', '.join(sorted(self.environments))}")
+            raise ValueError(
+                f"unknown environment; expected one of {', '.join(sorted(self.environments))}"
+            )
         return value
 
     def check_product_stage(self, product_stage: str) -> str:
@@ -210,7 +212,10 @@ class Policy:
             effective, reason = agent_priority, "agent"
         elif priority is None:
             effective, reason = cfg.default_priority, "default"
-        elif environment in cfg.non_production_environments and priority < cfg.non_production_priority:
+        elif (
+            environment in cfg.non_production_environments
+            and priority < cfg.non_production_priority
+        ):
             effective, reason = cfg.non_production_priority, "non_production"
         else:
             effective, reason = priority, "requested"

@@ -48,7 +48,12 @@ EventType = Literal[
     "ticket.created", "ticket.updated", "ticket.responded", "ticket.solved", "ticket.closed"
 ]
 EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr-defined]
-STOPPING = {"ticket.responded": "responded", "ticket.solved": "solved", "ticket.closed": "closed"}
+StopReason = Literal["responded", "solved", "closed"]
+STOPPING: dict[str, StopReason] = {
+    "ticket.responded": "responded",
+    "ticket.solved": "solved",
+    "ticket.closed": "closed",
+}
 Status = Literal["running", "met", "breached", "exempt", "no_target"]
 
 
@@ -133,7 +138,7 @@ class TicketState(BaseModel):
     deadline: datetime | None
     first_response_at: datetime | None
     clock_stopped_at: datetime | None
-    stop_reason: Literal["responded", "solved", "closed"] | None
+    stop_reason: StopReason | None
     last_occurred_at: datetime
     history: tuple[HistoryEntry, ...]
 
@@ -196,7 +201,7 @@ def reduce_events(events: Iterable[TicketEvent], policy: Policy) -> TicketState:
     current: Classification | None = None
     first_response: datetime | None = None
     stopped_at: datetime | None = None
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
     frozen: tuple[Classification, TicketSnapshot] | None = None
     history: list[HistoryEntry] = []
 
@@ -250,7 +255,8 @@ def reduce_events(events: Iterable[TicketEvent], policy: Policy) -> TicketState:
             )
         )
 
-    assert snap is not None and current is not None
+    if snap is None or current is None:  # pragma: no cover - ordered is not empty
+        raise AssertionError("unreachable")
     judged, judged_snap = frozen if frozen is not None else (current, snap)
     due = policy.due(judged_snap.created_at, judged)
     target = judged.target
@@ -270,7 +276,7 @@ def reduce_events(events: Iterable[TicketEvent], policy: Policy) -> TicketState:
         deadline=due.deadline if due else None,
         first_response_at=first_response,
         clock_stopped_at=stopped_at,
-        stop_reason=stop_reason,  # type: ignore[arg-type]
+        stop_reason=stop_reason,
         last_occurred_at=ordered[-1].occurred_at,
         history=tuple(history),
     )
