@@ -20,7 +20,8 @@ Semantics:
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left as _bisect_left
+from bisect import bisect_right as _bisect_right
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,9 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 # A calendar that finds no opening within this many years is misconfigured (or all closed).
 _MAX_SEARCH_YEARS = 10
 _MIN_YEAR, _MAX_YEAR = 1971, 9998
+# Memoised remainders (µs -> timedelta) for add_us; bounded: about 3 MB when full.
+_REMAINDERS: dict[int, timedelta] = {}
+_REMAINDERS_MAX = 1 << 15
 
 
 def _parse_hhmm(text: str) -> time:
@@ -194,6 +198,7 @@ class _Timeline:
     starts: list[int]
     ends: list[int]
     cum_end: list[int]
+    ends_dt: list[datetime]  # ``ends`` as UTC datetimes, the hot path's results
 
 
 def to_epoch_us(instant: datetime) -> int:
@@ -225,7 +230,7 @@ class BusinessCalendar:
 
     def add_business_time(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant at which ``duration`` of business time from ``start`` is used."""
-        return from_epoch_us(self.add_us(to_epoch_us(start), _duration_us(duration)))
+        return self.add_us(to_epoch_us(start), _duration_us(duration))
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Business time in ``[a, b)``; negative when ``b`` is before ``a``."""
@@ -235,7 +240,7 @@ class BusinessCalendar:
     def is_business_time(self, instant: datetime) -> bool:
         us = to_epoch_us(instant)
         tl = self._covering(us)
-        i = bisect.bisect_right(tl.starts, us) - 1
+        i = _bisect_right(tl.starts, us) - 1
         return i >= 0 and us < tl.ends[i]
 
     def next_opening(self, instant: datetime) -> datetime:
@@ -243,7 +248,7 @@ class BusinessCalendar:
         us = to_epoch_us(instant)
         while True:
             tl = self._covering(us)
-            i = bisect.bisect_right(tl.starts, us) - 1
+            i = _bisect_right(tl.starts, us) - 1
             if i >= 0 and us < tl.ends[i]:
                 return from_epoch_us(us)
             if i + 1 < len(tl.starts):
@@ -252,20 +257,46 @@ class BusinessCalendar:
 
     # -- epoch-microsecond core (the hot path) --------------------------------------------------
 
-    def add_us(self, start: int, duration: int) -> int:
-        if duration == 0:
-            return start
-        target = self._position(start) + duration
-        tl = self._covering(start)
-        while target > tl.cum_end[-1]:
+    def add_us(self, start: int, duration: int) -> datetime:
+        """``add_business_time`` from epoch microseconds: the hot path, kept flat on purpose.
+
+        The result is the end of an opening interval (a datetime built once per interval) minus
+        what is left of that interval; those remainders repeat a lot in bulk work (whole seconds
+        within a day), so their timedeltas are memoised up to a bound.
+        """
+        if duration <= 0:
+            if duration < 0:
+                raise ValueError("duration must not be negative")
+            return from_epoch_us(start)
+        tl = self._timeline
+        if tl is None or not tl.lo <= start < tl.hi:
+            tl = self._extend_to(start)
+        starts, ends, cum_end = tl.starts, tl.ends, tl.cum_end
+        i = _bisect_right(starts, start) - 1
+        if i < 0:  # before the span's first opening: nothing elapsed yet
+            i = 0
+            target = cum_end[0] - (ends[0] - starts[0]) + duration
+        else:
+            end = ends[i]
+            target = cum_end[i] - (end - start if start < end else 0) + duration
+        while target > cum_end[-1]:
             tl = self._grow_forward(tl)
-        j = bisect.bisect_left(tl.cum_end, target)
-        return tl.ends[j] - (tl.cum_end[j] - target)
+            cum_end = tl.cum_end
+        j = _bisect_left(cum_end, target, i)
+        remainder = cum_end[j] - target
+        if remainder == 0:
+            return tl.ends_dt[j]
+        delta = _REMAINDERS.get(remainder)
+        if delta is None:
+            delta = timedelta(0, 0, remainder)
+            if len(_REMAINDERS) < _REMAINDERS_MAX:
+                _REMAINDERS[remainder] = delta
+        return tl.ends_dt[j] - delta
 
     def _position(self, us: int) -> int:
         """Business µs from the timeline origin up to ``us``."""
         tl = self._covering(us)
-        i = bisect.bisect_right(tl.starts, us) - 1
+        i = _bisect_right(tl.starts, us) - 1
         if i < 0:  # before the first opening of the span: nothing has elapsed since it
             return tl.cum_end[0] - (tl.ends[0] - tl.starts[0])
         end = tl.ends[i]
@@ -320,9 +351,10 @@ class BusinessCalendar:
                 ends.append(e)
         lo = self._local_midnight_us(date(first, 1, 1))
         hi = self._local_midnight_us(date(last + 1, 1, 1))
+        ends_dt = [from_epoch_us(e) for e in ends]
         if base is None:
             cum = _prefix(starts, ends, 0)
-            return _Timeline(first, last, lo, hi, starts, ends, cum)
+            return _Timeline(first, last, lo, hi, starts, ends, cum, ends_dt)
         if first > base.last_year:  # append
             origin = base.cum_end[-1] if base.cum_end else 0
             cum = _prefix(starts, ends, origin)
@@ -334,6 +366,7 @@ class BusinessCalendar:
                 base.starts + starts,
                 base.ends + ends,
                 base.cum_end + cum,
+                base.ends_dt + ends_dt,
             )
         # prepend: the new intervals end where the base's business time begins
         base_origin = (base.cum_end[0] - (base.ends[0] - base.starts[0])) if base.starts else 0
@@ -349,6 +382,7 @@ class BusinessCalendar:
             starts + base.starts,
             ends + base.ends,
             cum + base_cum,
+            ends_dt + base.ends_dt,
         )
 
     def _year_intervals(self, year: int) -> list[tuple[int, int]]:

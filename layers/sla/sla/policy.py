@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -33,6 +33,10 @@ PriorityReason = Literal["requested", "default", "non_production", "agent"]
 TargetKind = Literal["targeted", "exempt", "no_target"]
 
 DEFAULT_ENVIRONMENT = "production"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_timedelta = timedelta
+_NO_TARGET = (False, -1)
+_RULE_CACHE_SIZE = 4096
 DEFAULT_PRODUCT_STAGE = "ga"
 
 
@@ -144,11 +148,14 @@ class Policy:
     def __init__(self, config: PolicyConfig) -> None:
         self.config = config
         self.calendar = BusinessCalendar(config.calendar)
+        self._add_us = self.calendar.add_us
         self.priorities = config.priorities
         self.plans = tuple(sorted(config.plans))
         self.environments = frozenset({DEFAULT_ENVIRONMENT}) | config.non_production_environments
         self.product_stages = frozenset({DEFAULT_PRODUCT_STAGE}) | config.exempt_product_stages
-        # (plan, priority) -> (target, duration µs, warning µs): the hot path's lookup table
+        # (plan, priority, environment, product stage) as given -> (elapsed clock?, target µs)
+        self._rules: dict[tuple[str, int | None, str, str], tuple[bool, int]] = {}
+        # (plan, priority) -> (target, duration µs, warning µs)
         self._targets: dict[tuple[str, int], tuple[Target, int, int]] = {}
         for name, plan in config.plans.items():
             for priority, t in plan.targets.items():
@@ -247,7 +254,7 @@ class Policy:
         if target.clock == "elapsed":
             return Due(from_epoch_us(start + warning), from_epoch_us(start + total))
         add = self.calendar.add_us
-        return Due(from_epoch_us(add(start, warning)), from_epoch_us(add(start, total)))
+        return Due(add(start, warning), add(start, total))
 
     def deadline(
         self,
@@ -258,15 +265,39 @@ class Policy:
         environment: str = DEFAULT_ENVIRONMENT,
         product_stage: str = DEFAULT_PRODUCT_STAGE,
     ) -> datetime | None:
-        """The first-response deadline (UTC) of a ticket created then, or None without a target."""
-        start = to_epoch_us(created_at)
-        c = self.classify(plan, priority, environment=environment, product_stage=product_stage)
-        if c.target is None:
+        """The first-response deadline (UTC) of a ticket created then, or None without a target.
+
+        The hot path of reports and bulk recomputation: the classification of each distinct
+        argument combination is cached, the arithmetic runs on epoch microseconds.
+        """
+        if priority is True or priority is False:  # True == 1 would hit the cache for 1
+            raise ValueError("unknown priority; expected an integer or none")
+        rule = self._rules.get((plan, priority, environment, product_stage))
+        if rule is None:
+            rule = self._rule(plan, priority, environment, product_stage)
+        try:
+            delta = created_at - _EPOCH
+        except TypeError:
+            raise ValueError(f"naive datetime {created_at}: a timezone is required") from None
+        if rule is _NO_TARGET:
             return None
-        _, total, _ = self._targets[(c.plan, c.priority)]
-        if c.target.clock == "elapsed":
-            return from_epoch_us(start + total)
-        return from_epoch_us(self.calendar.add_us(start, total))
+        start = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        elapsed, total = rule
+        if elapsed:
+            return _EPOCH + _timedelta(0, 0, start + total)
+        return self._add_us(start, total)
+
+    def _rule(
+        self, plan: str, priority: int | None, environment: str, product_stage: str
+    ) -> tuple[bool, int]:
+        c = self.classify(plan, priority, environment=environment, product_stage=product_stage)
+        rule = _NO_TARGET
+        if c.target is not None:
+            _, total, _ = self._targets[(c.plan, c.priority)]
+            rule = (c.target.clock == "elapsed", total)
+        if len(self._rules) < _RULE_CACHE_SIZE:
+            self._rules[(plan, priority, environment, product_stage)] = rule
+        return rule
 
 
 def _format_error(source: str, error: ValidationError) -> str:
