@@ -20,9 +20,9 @@ Semantics:
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left as _bisect_left
 from bisect import bisect_right as _bisect_right
-import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
