@@ -1,5 +1,5 @@
 # `make test` sets everything up on a fresh clone and runs lint, type checks and every test.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
