@@ -1,9 +1,26 @@
-"""Shared fixtures: the default policy is loaded once per test session."""
+"""Shared fixtures. The environment is made safe before anything imports boto3: fake
+credentials, a fixed region, no endpoint override, tracing off. Tests never reach AWS."""
 
 from __future__ import annotations
 
-import pytest
-from sla import Policy, load_policy
+import os
+
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "SLA_SECRET_ARN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "SlaKeeper",
+        "POWERTOOLS_SERVICE_NAME": "sla-keeper",
+    }
+)
+
+import pytest  # noqa: E402
+from sla import Policy, load_policy  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,86 @@
+"""Where the webhook signing secrets come from: Secrets Manager on AWS, the environment locally.
+
+The secret's value is one or more whitespace-separated ``whsec_<base64>`` secrets (the first is
+the current one; during a rotation put the new one first and keep the old one after it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from sla.errors import ConfigurationError, TransientError
+from sla.signature import SigningSecret, parse_secrets
+
+__all__ = ["SecretSource", "SecretsManagerSecrets", "StaticSecrets"]
+
+
+class SecretSource(Protocol):
+    def current(self) -> tuple[SigningSecret, ...]:
+        """The secrets to verify with (cached)."""
+
+    def refreshed(self) -> tuple[SigningSecret, ...] | None:
+        """Fresh secrets after a verification failure, or None when a refresh is not due
+        (refreshes are rate-limited so that forged traffic cannot force a fetch per request)."""
+
+
+class StaticSecrets:
+    """Secrets fixed at start-up (``SLA_WEBHOOK_SECRET`` in the local stack and in tests)."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self._secrets = parse_secrets(text)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+    def current(self) -> tuple[SigningSecret, ...]:
+        return self._secrets
+
+    def refreshed(self) -> tuple[SigningSecret, ...] | None:
+        return None
+
+
+class SecretsManagerSecrets:
+    """Secrets from Secrets Manager through Powertools Parameters, cached for ``max_age`` seconds;
+    after a failed verification a fresh fetch happens at most once per ``refresh_interval``."""
+
+    def __init__(
+        self,
+        secret_id: str,
+        max_age: int = 300,
+        refresh_interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.secret_id = secret_id
+        self.max_age = max_age
+        self.refresh_interval = refresh_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_refresh = float("-inf")
+
+    def _fetch(self, force: bool) -> tuple[SigningSecret, ...]:
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            value = parameters.get_secret(self.secret_id, max_age=self.max_age, force_fetch=force)
+        except parameters.exceptions.GetParameterError as exc:
+            raise TransientError("The signing secret is not available; retry.") from exc
+        if not isinstance(value, str):
+            raise ConfigurationError("The signing secret must be a string.")
+        try:
+            return parse_secrets(value)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+    def current(self) -> tuple[SigningSecret, ...]:
+        return self._fetch(force=False)
+
+    def refreshed(self) -> tuple[SigningSecret, ...] | None:
+        with self._lock:
+            now = self._clock()
+            if now - self._last_refresh < self.refresh_interval:
+                return None
+            self._last_refresh = now
+        return self._fetch(force=True)

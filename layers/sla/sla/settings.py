@@ -1,0 +1,41 @@
+"""The functions' environment as a model, validated once per cold start, read by handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sla.errors import ConfigurationError
+
+__all__ = ["WebhookSettings"]
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(alias="SLA_TABLE_NAME", min_length=3)
+    secret_arn: str | None = Field(default=None, alias="SLA_SECRET_ARN")
+    # Local stack and tests only; on AWS the secret comes from Secrets Manager.
+    webhook_secret: str | None = Field(default=None, alias="SLA_WEBHOOK_SECRET", repr=False)
+    policy_file: str | None = Field(default=None, alias="SLA_POLICY_FILE")
+    body_limit: int = Field(default=256 * 1024, alias="SLA_BODY_LIMIT", ge=1024, le=6 * 1024 * 1024)
+    secret_max_age: int = Field(default=300, alias="SLA_SECRET_MAX_AGE", ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> WebhookSettings:
+        if not self.secret_arn and not self.webhook_secret:
+            raise ValueError("set SLA_SECRET_ARN (on AWS) or SLA_WEBHOOK_SECRET (locally)")
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
+        cleaned = {k: v for k, v in env.items() if k.startswith("SLA_") and v != ""}
+        try:
+            return cls.model_validate(cleaned)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'environment'}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigurationError(f"invalid environment: {problems}") from None

@@ -1,0 +1,93 @@
+"""Sign ticket webhooks and wrap them as API Gateway HTTP API (payload v2) events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from sla.signature import parse_secrets, sign
+
+# The documented test secret (the Standard Webhooks spec's example). Never use it in production.
+TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the public test vector
+
+
+def signature_headers(
+    body: bytes, timestamp: int, secret: str = TEST_SECRET, msg_id: str | None = None
+) -> dict[str, str]:
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    key = parse_secrets(secret)[0]
+    return {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(key, msg_id, timestamp, body),
+    }
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    query: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    route_key: str | None = None,
+    time_epoch_ms: int = 0,
+) -> dict[str, Any]:
+    """An HTTP API payload v2 event as API Gateway sends it (header names lower-cased)."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key or f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": route_key or f"{method} {path}",
+            "stage": "$default",
+            "timeEpoch": time_epoch_ms,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(query)
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if body is not None:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
+    return event
+
+
+def signed_webhook_event(
+    payload: dict[str, Any] | bytes,
+    timestamp: int,
+    *,
+    secret: str = TEST_SECRET,
+    msg_id: str | None = None,
+) -> dict[str, Any]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return http_api_event(
+        "POST",
+        "/webhooks/tickets",
+        headers=signature_headers(body, timestamp, secret, msg_id),
+        body=body,
+        time_epoch_ms=timestamp * 1000,
+    )

@@ -1,0 +1,132 @@
+"""The webhook handler under moto: a table built from template.yaml, a settable clock, and a small
+client that sends API Gateway events through the real lambda_handler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.signing import TEST_SECRET, http_api_event, signed_webhook_event
+from local.template import table_kwargs
+
+TABLE = "sla-tickets-test"
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "WebhookFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:WebhookFunction"
+    aws_request_id: str = "req-1"
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: str
+
+
+@dataclass
+class Api:
+    app: ModuleType
+    now: datetime = NOW
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def invoke(self, event: dict[str, Any]) -> Answer:
+        self.calls.append(event)
+        result = self.app.lambda_handler(event, LambdaContext())
+        raw = result.get("body") or ""
+        try:
+            body = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            body = None
+        return Answer(result["statusCode"], result.get("headers") or {}, body, raw)
+
+    def post(
+        self,
+        payload: dict[str, Any] | bytes,
+        *,
+        msg_id: str | None = None,
+        timestamp: int | None = None,
+        secret: str = TEST_SECRET,
+    ) -> Answer:
+        ts = int(self.now.timestamp()) if timestamp is None else timestamp
+        return self.invoke(signed_webhook_event(payload, ts, secret=secret, msg_id=msg_id))
+
+    def sla(self, ticket_id: str) -> Answer:
+        return self.invoke(
+            http_api_event(
+                "GET",
+                f"/tickets/{ticket_id}/sla",
+                path_parameters={"ticket_id": ticket_id},
+                route_key="GET /tickets/{ticket_id}/sla",
+            )
+        )
+
+    def quote(self, **query: str) -> Answer:
+        return self.invoke(http_api_event("GET", "/sla/quote", query=query))
+
+
+def payload(
+    type_: str = "ticket.created",
+    occurred_at: str = "2026-11-25T08:59:00Z",
+    *,
+    actor: str = "customer",
+    reason: str | None = None,
+    **ticket: Any,
+) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {
+        "id": "T-1001",
+        "created_at": "2026-11-25T08:59:00Z",
+        "plan": "professional",
+        "priority": 2,
+        "environment": "production",
+        "product_stage": "ga",
+    }
+    snapshot.update(ticket)
+    return {
+        "type": type_,
+        "occurred_at": occurred_at,
+        "ticket": snapshot,
+        "actor": {"type": actor, "id": f"{actor}-42"},
+        "reason": reason,
+    }
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb(aws: None) -> Any:
+    client = boto3.client("dynamodb")
+    client.create_table(**table_kwargs("TicketsTable", TABLE))
+    return client
+
+
+@pytest.fixture
+def api(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv("SLA_TABLE_NAME", TABLE)
+    monkeypatch.setenv("SLA_WEBHOOK_SECRET", TEST_SECRET)
+    from sla.wiring import webhook_service
+
+    from functions.webhook import app
+
+    webhook_service.cache_clear()
+    client = Api(app)
+    monkeypatch.setattr(app, "_now", lambda: client.now)
+    yield client
+    webhook_service.cache_clear()

@@ -1,0 +1,209 @@
+"""Every rejection of the contract: the status, a problem document, and nothing stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.signing import http_api_event, signature_headers, signed_webhook_event
+from tests.integration.conftest import TABLE, Api, payload
+
+
+def stored_items(dynamodb: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = dynamodb.scan(TableName=TABLE)["Items"]
+    return items
+
+
+def assert_problem(answer: Any, status: int) -> None:
+    assert answer.status == status, answer.raw
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert {"type", "title", "status", "detail"} <= set(answer.body)
+    assert answer.body["status"] == status
+
+
+def post_raw(api: Api, body: bytes, **header_overrides: str) -> Any:
+    ts = int(api.now.timestamp())
+    headers = signature_headers(body, ts)
+    headers.update(header_overrides)
+    return api.invoke(http_api_event("POST", "/webhooks/tickets", headers=headers, body=body))
+
+
+SIGNATURE_CASES = {
+    "forged": {"webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="},
+    "v2": {"webhook-signature": "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+    "bare v1": {"webhook-signature": "v1"},
+    "garbage": {"webhook-signature": "invalid_signature"},
+    "bad base64": {"webhook-signature": "v1,!!!"},
+    "empty": {"webhook-signature": ""},
+    "float timestamp": {"webhook-timestamp": "1764061200.0"},
+    "negative timestamp": {"webhook-timestamp": "-1"},
+    "word timestamp": {"webhook-timestamp": "abc"},
+    "11 digits": {"webhook-timestamp": "17640612000"},
+}
+
+
+@pytest.mark.parametrize("override", SIGNATURE_CASES.values(), ids=SIGNATURE_CASES.keys())
+def test_bad_signatures_get_one_uniform_401(
+    api: Api, dynamodb: Any, override: dict[str, str]
+) -> None:
+    answer = post_raw(api, json.dumps(payload()).encode(), **override)
+    assert_problem(answer, 401)
+    assert answer.body["detail"] == "The webhook signature could not be verified."
+    assert stored_items(dynamodb) == []
+
+
+@pytest.mark.parametrize("drift", [-301, 301])
+def test_stale_or_future_timestamps_are_401(api: Api, dynamodb: Any, drift: int) -> None:
+    answer = api.post(payload(), timestamp=int(api.now.timestamp()) + drift)
+    assert_problem(answer, 401)
+    assert stored_items(dynamodb) == []
+
+
+@pytest.mark.parametrize("drift", [-300, 300])
+def test_timestamps_within_five_minutes_are_accepted(api: Api, drift: int) -> None:
+    assert api.post(payload(), timestamp=int(api.now.timestamp()) + drift).status == 200
+
+
+@pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+def test_missing_header_is_401(api: Api, missing: str) -> None:
+    body = json.dumps(payload()).encode()
+    headers = signature_headers(body, int(api.now.timestamp()))
+    del headers[missing]
+    answer = api.invoke(http_api_event("POST", "/webhooks/tickets", headers=headers, body=body))
+    assert_problem(answer, 401)
+
+
+def test_reserialised_body_is_401(api: Api) -> None:
+    body = json.dumps(payload()).encode()
+    headers = signature_headers(body, int(api.now.timestamp()))
+    compact = json.dumps(payload(), separators=(",", ":")).encode()
+    answer = api.invoke(http_api_event("POST", "/webhooks/tickets", headers=headers, body=compact))
+    assert_problem(answer, 401)
+
+
+def test_other_secret_is_401(api: Api) -> None:
+    assert_problem(api.post(payload(), secret="whsec_" + "B" * 43), 401)
+
+
+def test_body_over_256_kib_is_413_before_verification(api: Api, dynamodb: Any) -> None:
+    body = json.dumps({**payload(), "padding": "x" * (256 * 1024)}).encode()
+    answer = post_raw(api, body, **{"webhook-signature": "v1,forged"})
+    assert_problem(answer, 413)
+    assert stored_items(dynamodb) == []
+
+
+def test_body_of_exactly_256_kib_is_accepted(api: Api) -> None:
+    base = json.dumps({**payload(), "padding": ""}).encode()
+    body = json.dumps({**payload(), "padding": "x" * (256 * 1024 - len(base))}).encode()
+    assert len(body) == 256 * 1024
+    assert api.post(body).status == 200
+
+
+def test_base64_encoded_body_is_measured_and_verified_as_bytes(api: Api) -> None:
+    event = signed_webhook_event(payload(), int(api.now.timestamp()))
+    import base64
+
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    assert api.invoke(event).status == 200
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b"not json", b"\xff\xfe", b"[" * 10_000 + b"]" * 10_000, b""]
+)
+def test_malformed_json_is_400(api: Api, dynamodb: Any, body: bytes) -> None:
+    answer = api.post(body)
+    assert_problem(answer, 400)
+    assert stored_items(dynamodb) == []
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_wrong_content_type_is_415(api: Api, content_type: str) -> None:
+    answer = post_raw(api, json.dumps(payload()).encode(), **{"content-type": content_type})
+    assert_problem(answer, 415)
+
+
+def test_json_with_charset_is_fine(api: Api) -> None:
+    answer = post_raw(
+        api, json.dumps(payload()).encode(), **{"content-type": "application/json; charset=utf-8"}
+    )
+    assert answer.status == 200
+
+
+SCHEMA_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "unknown plan": (payload(plan="platinum"), ["body", "ticket", "plan"]),
+    "priority 4": (payload(priority=4), ["body", "ticket", "priority"]),
+    "priority as text": (payload(priority="1"), ["body", "ticket", "priority"]),
+    "priority true": (payload(priority=True), ["body", "ticket", "priority"]),
+    "naive created_at": (
+        payload(created_at="2026-11-25T08:59:00"),
+        ["body", "ticket", "created_at"],
+    ),
+    "naive occurred_at": (payload(occurred_at="2026-11-25T08:59:00"), ["body", "occurred_at"]),
+    "future occurred_at": (payload(occurred_at="2026-11-25T09:05:01Z"), ["body", "occurred_at"]),
+    "unknown environment": (payload(environment="qa"), ["body", "ticket", "environment"]),
+    "unknown stage": (payload(product_stage="alpha"), ["body", "ticket", "product_stage"]),
+    "no ticket id": (payload(id=""), ["body", "ticket", "id"]),
+    "ancient": (payload(created_at="1999-12-31T23:00:00Z"), ["body", "ticket", "created_at"]),
+}
+
+
+@pytest.mark.parametrize(("body", "loc"), SCHEMA_CASES.values(), ids=SCHEMA_CASES.keys())
+def test_schema_violations_are_422_with_locations(
+    api: Api, dynamodb: Any, body: dict[str, Any], loc: list[str]
+) -> None:
+    answer = api.post(body)
+    assert_problem(answer, 422)
+    assert loc in [e["loc"] for e in answer.body["errors"]]
+    assert stored_items(dynamodb) == []
+
+
+def test_422_never_echoes_submitted_values(api: Api) -> None:
+    canary = "CANARY-plan-7f3a"
+    answer = api.post(payload(plan=canary, priority=99, created_at="CANARY-date"))
+    assert answer.status == 422
+    assert "CANARY" not in answer.raw
+
+
+def test_missing_ticket_is_422(api: Api) -> None:
+    body = payload()
+    del body["ticket"]
+    answer = api.post(body)
+    assert_problem(answer, 422)
+    assert ["body", "ticket"] in [e["loc"] for e in answer.body["errors"]]
+
+
+def test_unknown_event_type_is_acknowledged_and_ignored(api: Api, dynamodb: Any) -> None:
+    answer = api.post({**payload(), "type": "ticket.merged"})
+    assert answer.status == 200
+    assert answer.body["ignored"] is True
+    assert stored_items(dynamodb) == []
+
+
+def test_unknown_fields_are_ignored_and_never_stored(api: Api, dynamodb: Any) -> None:
+    body = payload()
+    body["ticket"]["subject"] = "CANARY-subject"
+    body["requester_email"] = "canary@example.com"
+    assert api.post(body).status == 200
+    dump = json.dumps(stored_items(dynamodb))
+    assert "CANARY" not in dump and "canary@example.com" not in dump
+
+
+def test_unknown_route_is_a_404_problem(api: Api) -> None:
+    assert_problem(api.invoke(http_api_event("GET", "/nope")), 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"plan": "gold"},
+        {"plan": "professional", "priority": "x"},
+        {"plan": "professional", "at": "2026-11-25T09:00:00"},
+        {"plan": "professional", "colour": "blue"},
+    ],
+)
+def test_bad_quotes_are_422(api: Api, query: dict[str, str]) -> None:
+    assert_problem(api.quote(**query), 422)
