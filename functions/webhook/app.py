@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from sla.errors import PROBLEM_CONTENT_TYPE, NotFoundError, problem_for
+from sla.errors import PROBLEM_CONTENT_TYPE, NotFoundError, describe, problem_for
 from sla.observability import logger, metrics, tracer
 from sla.wiring import webhook_service
 
@@ -65,9 +65,8 @@ def quote() -> Response[str]:
 def handle_error(exc: Exception) -> Response[str]:
     problem = problem_for(exc)
     if problem.status >= 500:
-        logger.exception(
-            "request failed", extra={"status": problem.status, "error": type(exc).__name__}
-        )
+        # Types and code locations only: AWS error messages can quote submitted values.
+        logger.error("request failed", extra={"status": problem.status, **describe(exc)})
         metrics.add_metric(name="Webhook_error", unit=MetricUnit.Count, value=1)
     elif problem.status in (401, 413):
         metrics.add_metric(

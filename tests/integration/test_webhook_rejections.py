@@ -37,10 +37,10 @@ SIGNATURE_CASES = {
     "garbage": {"webhook-signature": "invalid_signature"},
     "bad base64": {"webhook-signature": "v1,!!!"},
     "empty": {"webhook-signature": ""},
-    "float timestamp": {"webhook-timestamp": "1764061200.0"},
+    "float timestamp": {"webhook-timestamp": "1795597200.0"},
     "negative timestamp": {"webhook-timestamp": "-1"},
     "word timestamp": {"webhook-timestamp": "abc"},
-    "11 digits": {"webhook-timestamp": "17640612000"},
+    "11 digits": {"webhook-timestamp": "17955972000"},
 }
 
 

@@ -6,6 +6,7 @@ Adapters translate AWS errors into these (``raise ... from exc``); handlers map 
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "UnauthorizedError",
     "UnprocessableError",
     "UnsupportedMediaTypeError",
+    "describe",
     "problem_for",
 ]
 
@@ -104,6 +106,23 @@ class StoreError(ProblemError):
 
 class ConfigurationError(ProblemError):
     """The deployment is misconfigured (a missing or unreadable secret, a bad policy)."""
+
+
+def describe(exc: BaseException) -> dict[str, Any]:
+    """What to log about a failure without its messages (which may quote submitted values):
+    the exception and cause types, the AWS error code, and where it was raised."""
+    cause = exc.__cause__ or exc.__context__
+    frames = traceback.extract_tb(exc.__traceback__)
+    info: dict[str, Any] = {
+        "error": type(exc).__name__,
+        "where": [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-3:]],
+    }
+    if cause is not None:
+        info["cause"] = type(cause).__name__
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict):
+            info["aws_error_code"] = response.get("Error", {}).get("Code")
+    return info
 
 
 def problem_for(exc: Exception) -> Problem:

@@ -1,0 +1,125 @@
+"""The security-relevant parts of template.yaml, asserted on the template itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.template import load_template, resource
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, res in RESOURCES.items():
+        for policy in res.get("Properties", {}).get("Policies", []) or []:
+            if isinstance(policy, dict) and "Statement" in policy:
+                for statement in policy["Statement"]:
+                    yield name, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_wildcard_actions_or_resources() -> None:
+    found = list(statements())
+    assert found, "functions carry inline least-privilege statements"
+    for name, statement in found:
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name}: {action}"
+        for res in as_list(statement["Resource"]):
+            assert res != "*", f"{name}: wildcard resource"
+
+
+def test_webhook_function_may_touch_only_its_table_and_secret() -> None:
+    grants = {s["Sid"]: s for _, s in statements() if _ == "WebhookFunction"}
+    assert grants["TicketState"]["Resource"] == {"Fn::GetAtt": ["TicketsTable", "Arn"]}
+    assert sorted(as_list(grants["TicketState"]["Action"])) == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    ]
+    assert grants["SigningSecret"]["Resource"] == {"Ref": "WebhookSecret"}
+    assert grants["SigningSecret"]["Action"] == "secretsmanager:GetSecretValue"
+
+
+def test_table_is_durable_and_streams_both_images() -> None:
+    table = resource("TicketsTable")
+    props = table["Properties"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_signing_secret_is_generated_never_written_in_the_template() -> None:
+    props = resource("WebhookSecret")["Properties"]
+    assert "SecretString" not in props
+    assert props["GenerateSecretString"]["PasswordLength"] >= 32
+    env = resource("WebhookFunction")["Properties"]["Environment"]["Variables"]
+    assert env["SLA_SECRET_ARN"] == {"Ref": "WebhookSecret"}
+    assert "SLA_WEBHOOK_SECRET" not in env
+    assert "SLA_WEBHOOK_SECRET" not in str(TEMPLATE["Globals"])
+
+
+def test_routes_and_their_authorisation() -> None:
+    events = resource("WebhookFunction")["Properties"]["Events"]
+    routes = {
+        (e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"]
+        for e in events.values()
+    }
+    assert set(routes) == {
+        ("POST", "/webhooks/tickets"),
+        ("GET", "/tickets/{ticket_id}/sla"),
+        ("GET", "/sla/quote"),
+    }
+    assert routes[("GET", "/tickets/{ticket_id}/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
+    assert "Auth" not in routes[("POST", "/webhooks/tickets")]  # signed, not IAM
+    assert "Auth" not in routes[("GET", "/sla/quote")]  # public
+
+
+def test_api_is_throttled_logged_and_cors_only_for_reads() -> None:
+    props = resource("HttpApi")["Properties"]
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+    assert props["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert props["CorsConfiguration"]["AllowMethods"] == ["GET"]
+    assert props["Auth"]["EnableIamAuthorizer"] is True
+
+
+def test_functions_have_reserved_concurrency_tracing_and_log_retention() -> None:
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.11"
+    assert globals_["Tracing"] == "Active"
+    for name, res in RESOURCES.items():
+        if res["Type"] == "AWS::Serverless::Function":
+            props = res["Properties"]
+            assert "ReservedConcurrentExecutions" in props, name
+            log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
+            assert RESOURCES[log_group]["Properties"]["RetentionInDays"] > 0
+
+
+def test_layer_is_built_by_sam_from_the_sla_folder() -> None:
+    layer = resource("SlaLayer")
+    assert layer["Properties"]["ContentUri"] == "layers/sla/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+
+
+@pytest.mark.parametrize("name", ["BodyLimit", "LogLevel", "PolicyFile"])
+def test_operator_parameters(name: str) -> None:
+    assert name in TEMPLATE["Parameters"]
+
+
+def test_every_checkov_skip_has_a_reason() -> None:
+    for name, res in RESOURCES.items():
+        for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert len(skip.get("comment", "")) > 20, f"{name}: {skip['id']} needs a reason"
+
+
+def test_outputs_give_the_webhook_url_and_secret() -> None:
+    assert {"WebhookUrl", "WebhookSecretArn"} <= set(TEMPLATE["Outputs"])
