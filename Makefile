@@ -3,24 +3,48 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The SAM CLI pins its own boto3: it lives in a virtual environment of its own.
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+REGION ?= eu-central-1
 
-.PHONY: test lint unit bench clean
+.PHONY: test lint unit build bench events clean
 
 $(STAMP): pyproject.toml layers/sla/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-lint: $(STAMP)
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $@
+
+lint: $(STAMP) $(SAM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region $(REGION)
+	$(BIN)/python -m local.events --check
 
 test: lint
 	$(BIN)/pytest -q
 
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+build: $(SAM_STAMP)
+	$(SAM) build --region $(REGION)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
+	$(BIN)/python -m benchmarks.cold_start
+
+events: $(STAMP)
+	$(BIN)/python -m local.events
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

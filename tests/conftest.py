@@ -20,6 +20,7 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
+
 from sla import Policy, load_policy  # noqa: E402
 
 

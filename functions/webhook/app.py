@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from sla.errors import PROBLEM_CONTENT_TYPE, NotFoundError, describe, problem_for
 from sla.observability import logger, metrics, tracer
 from sla.wiring import webhook_service

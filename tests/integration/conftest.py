@@ -121,9 +121,8 @@ def dynamodb(aws: None) -> Any:
 def api(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("SLA_TABLE_NAME", TABLE)
     monkeypatch.setenv("SLA_WEBHOOK_SECRET", TEST_SECRET)
-    from sla.wiring import webhook_service
-
     from functions.webhook import app
+    from sla.wiring import webhook_service
 
     webhook_service.cache_clear()
     client = Api(app)

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.client import BaseClient
-from sla.secrets import SecretsManagerSecrets
-from sla.wiring import webhook_service
 
 from local.signing import TEST_SECRET, http_api_event, signature_headers
+from sla.secrets import SecretsManagerSecrets
+from sla.wiring import webhook_service
 from tests.integration.conftest import Api, payload
 
 NEW_SECRET = "whsec_" + "bmV3LXNpZ25pbmcta2V5LWZvci1yb3RhdGlvbg=="

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
-from sla import BusinessCalendar, CalendarConfig, Policy
 
+from sla import BusinessCalendar, CalendarConfig, Policy
 from tests.unit.helpers import utc
 
 H = timedelta(hours=1)

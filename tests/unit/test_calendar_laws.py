@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from sla import Policy, load_policy
 
 POLICY = load_policy()

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sla import Policy, PolicyError, load_policy
 
+from sla import Policy, PolicyError, load_policy
 from tests.unit.helpers import utc
 
 WED_0959_CET = utc("2026-11-25T08:59:00Z")

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sla.signature import SignatureError, parse_secrets, sign, verify
 from standardwebhooks.webhooks import Webhook
+
+from sla.signature import SignatureError, parse_secrets, sign, verify
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from sla import Policy, load_policy
 from sla.ticket import TicketEvent, reduce_events, sla_view
-
 from tests.unit.helpers import utc
 
 CREATED = "2026-11-25T08:59:00Z"  # Wed 09:59 CET

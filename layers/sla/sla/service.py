@@ -318,10 +318,12 @@ class WebhookService:
             except VersionConflictError:
                 continue
             except DuplicateDeliveryError:
+                # Confirmed from the ticket itself: the delivery and the ticket are written in
+                # one transaction, so a recorded delivery is always among the ticket's events.
                 current = self.store.load(ticket_id)
-                return IngestResult(
-                    "duplicate", self._view(current, now) if current else None, event.event_id
-                )
+                if current is not None and current.has_event(event.event_id):
+                    return IngestResult("duplicate", self._view(current, now), event.event_id)
+                continue
             return IngestResult("applied", sla_view(state, now), event.event_id)
         raise TransientError("The ticket is being changed by many deliveries at once; retry.")
 

@@ -1,0 +1,157 @@
+"""Cold start of the webhook function against a naive Powertools handler, side by side.
+
+A moto server runs in this process; each sample is a fresh Python process pointed at it with
+AWS_ENDPOINT_URL, which imports the handler module (timed) and handles one signed
+``ticket.created`` webhook (timed). Nothing is imported before the timer starts, so boto3's own
+import cost lands where each handler pays it. One more run per handler counts the AWS calls
+through botocore (that run patches botocore first, so it is not timed).
+
+    .venv/bin/python -m benchmarks.cold_start [--samples 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local.signing import TEST_SECRET, signed_webhook_event
+from local.template import table_kwargs
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = {"ours": "functions.webhook.app", "naive": "benchmarks.naive_webhook"}
+
+CHILD = r"""
+import json, sys, time
+module_name, event_json, count = sys.argv[1], sys.argv[2], sys.argv[3] == "count"
+calls = []
+if count:
+    from botocore.client import BaseClient
+    original = BaseClient._make_api_call
+    def counting(self, operation, params):
+        calls.append(operation)
+        return original(self, operation, params)
+    BaseClient._make_api_call = counting
+
+class Context:
+    function_name = "bench"; memory_limit_in_mb = 512; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:bench"
+
+import importlib, io, contextlib
+event = json.loads(event_json)
+t0 = time.perf_counter()
+module = importlib.import_module(module_name)
+t1 = time.perf_counter()
+init_calls = list(calls); calls.clear()
+with contextlib.redirect_stdout(io.StringIO()):
+    response = module.lambda_handler(event, Context())
+t2 = time.perf_counter()
+assert response["statusCode"] == 200, response
+print(json.dumps({"import_ms": (t1 - t0) * 1e3, "first_request_ms": (t2 - t1) * 1e3,
+                  "init_calls": init_calls, "request_calls": calls}))
+"""
+
+
+def run(module: str, env: dict[str, str], ticket: int, count: bool = False) -> dict[str, object]:
+    payload = {
+        "type": "ticket.created",
+        "occurred_at": "2026-11-25T08:59:00Z",
+        "ticket": {
+            "id": f"T-{ticket}",
+            "created_at": "2026-11-25T08:59:00Z",
+            "plan": "professional",
+            "priority": 2,
+        },
+        "actor": {"type": "customer"},
+    }
+    event = signed_webhook_event(payload, int(time.time()), msg_id=f"msg-{ticket}")
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, module, json.dumps(event), "count" if count else "time"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{module} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=7)
+    args = parser.parse_args()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{ROOT / 'layers' / 'sla'}:{ROOT}",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "SLA_TABLE_NAME": "bench-tickets",
+    }
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    boto3.client("dynamodb").create_table(**table_kwargs("TicketsTable", "bench-tickets"))
+    env["SLA_SECRET_ARN"] = boto3.client("secretsmanager").create_secret(
+        Name="bench", SecretString=TEST_SECRET
+    )["ARN"]
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in MODULES}
+    ticket = 0
+    for _ in range(args.samples):  # interleaved, so machine noise hits both alike
+        for name, module in MODULES.items():
+            ticket += 1
+            runs[name].append(run(module, env, ticket))
+    counted = {
+        name: run(module, env, 10_000 + i, count=True)
+        for i, (name, module) in enumerate(MODULES.items())
+    }
+    server.stop()
+
+    med = {
+        name: {
+            key: statistics.median(float(r[key]) for r in rs)
+            for key in ("import_ms", "first_request_ms")
+        }  # type: ignore[arg-type]
+        for name, rs in runs.items()
+    }
+    for m in med.values():
+        m["total_ms"] = m["import_ms"] + m["first_request_ms"]
+    print(f"median of {args.samples} fresh processes each, against a local moto server\n")
+    print("| handler | import | first request | import + first request |")
+    print("| --- | ---: | ---: | ---: |")
+    for name in MODULES:
+        m = med[name]
+        print(
+            f"| {name} | {m['import_ms']:.0f} ms | {m['first_request_ms']:.0f} ms "
+            f"| {m['total_ms']:.0f} ms |"
+        )
+    ratio = {k: med["ours"][k] / med["naive"][k] for k in ("import_ms", "total_ms")}
+    print(
+        f"\nours / naive: import {ratio['import_ms']:.2f}x, "
+        f"import + first request {ratio['total_ms']:.2f}x"
+    )
+    for name, r in counted.items():
+        print(f"AWS calls, {name}: at import {r['init_calls']}, first webhook {r['request_calls']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The ingest loop under real thread races, against the in-memory fake store (atomic writes)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from local.signing import TEST_SECRET, signature_headers
+from sla import Policy
+from sla.secrets import StaticSecrets
+from sla.service import WebhookService
+from sla.store import MemoryTicketStore
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def body(type_: str, at: str, **ticket: Any) -> bytes:
+    snapshot = {
+        "id": "T-1",
+        "created_at": "2026-11-25T08:59:00Z",
+        "plan": "professional",
+        "priority": 2,
+    }
+    snapshot.update(ticket)
+    return json.dumps({"type": type_, "occurred_at": at, "ticket": snapshot}).encode()
+
+
+DELIVERIES = [
+    ("a", body("ticket.created", "2026-11-25T08:59:00Z")),
+    ("b", body("ticket.updated", "2026-11-25T08:59:10Z", priority=1)),
+    ("c", body("ticket.updated", "2026-11-25T08:59:20Z", priority=3)),
+    ("d", body("ticket.responded", "2026-11-25T08:59:30Z", priority=3)),
+    ("e", body("ticket.solved", "2026-11-25T08:59:40Z", priority=3)),
+    ("f", body("ticket.closed", "2026-11-25T08:59:50Z", priority=3)),
+]
+
+
+def test_racing_deliveries_are_all_applied_exactly_once(policy: Policy) -> None:
+    for _ in range(30):
+        store = MemoryTicketStore()
+        service = WebhookService(policy, store, StaticSecrets(TEST_SECRET), 256 * 1024)
+        barrier = threading.Barrier(len(DELIVERIES) * 2)
+
+        def send(
+            delivery: tuple[str, bytes],
+            barrier: threading.Barrier = barrier,
+            service: WebhookService = service,
+        ) -> str:
+            msg_id, raw = delivery
+            headers = signature_headers(raw, int(NOW.timestamp()), msg_id=msg_id)
+            barrier.wait()
+            return service.ingest(headers, raw.decode(), False, NOW).outcome
+
+        with ThreadPoolExecutor(len(DELIVERIES) * 2) as pool:
+            outcomes = list(pool.map(send, DELIVERIES * 2))  # each delivery twice, concurrently
+        assert sorted(outcomes) == ["applied"] * len(DELIVERIES) + ["duplicate"] * len(DELIVERIES)
+        stored = store.tickets["T-1"]
+        assert stored.version == len(DELIVERIES)
+        assert sorted(e.event_id for e in stored.events) == [d[0] for d in DELIVERIES]
