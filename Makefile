@@ -38,6 +38,9 @@ unit: $(STAMP)
 
 build: $(SAM_STAMP)
 	$(SAM) build --region $(REGION)
+	# the built layer and function import on their own, as Lambda would load them
+	cd .aws-sam/build/WebhookFunction && env -i PATH="$$PATH" PYTHONPATH=../SlaLayer/python \
+		POWERTOOLS_TRACE_DISABLED=1 $(PYTHON) -c "import app; print('built webhook imports:', app.lambda_handler.__name__)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
