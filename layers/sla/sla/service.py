@@ -314,7 +314,10 @@ class WebhookService:
                 )
             state = self._reduce(events)
             try:
-                self.store.save(StoredTicket(ticket_id, version + 1, events), state, event, now)
+                notices = stored.notices if stored else ()
+                self.store.save(
+                    StoredTicket(ticket_id, version + 1, events, notices), state, event, now
+                )
             except VersionConflictError:
                 continue
             except DuplicateDeliveryError:

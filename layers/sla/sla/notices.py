@@ -1,0 +1,92 @@
+"""What is owed to subscribers: warnings, breach notices and retractions, as pure functions.
+
+A notice is identified by its kind and the instant it is *for*: the warning time, the deadline, or
+(for a retraction) the deadline whose breach it retracts. Exactly one of each is published per
+ticket; a new deadline (after a reclassification) owes new ones.
+
+For a targeted ticket with warning time W, deadline D and clock stop S (None while running):
+
+* a warning is owed at W unless the clock stopped at or before W;
+* a breach is owed just after D unless the clock stopped at or before D; a reply after the
+  deadline still owes it (the ticket did breach), so a late reply never hides a breach;
+* a retraction is owed for every published breach when the clock stopped at or before D: a reply
+  that happened in time but was delivered after the breach went out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sla.ticket import TicketState
+
+__all__ = [
+    "Notice",
+    "NoticeKind",
+    "Owed",
+    "TimerKind",
+    "notification_id",
+    "owed",
+    "schedule_name",
+]
+
+NoticeKind = Literal["warning", "breach", "retraction"]
+TimerKind = Literal["warning", "breach"]
+_NAMESPACE = uuid.UUID("5b1d6a3e-8f0c-4c55-9a55-2f4e1f6c9b10")
+# A breach is announced strictly after the deadline: a reply at the deadline itself is in time.
+BREACH_AFTER = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notice that was published."""
+
+    kind: NoticeKind
+    for_: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """A notice that is owed: its kind, the instant it is for, and when it falls due."""
+
+    kind: NoticeKind
+    for_: datetime
+    due_at: datetime
+
+
+def notification_id(ticket_id: str, kind: NoticeKind, for_: datetime) -> str:
+    """Stable across retries and instances, so subscribers can drop repeats."""
+    return str(uuid.uuid5(_NAMESPACE, f"{ticket_id}\x00{kind}\x00{for_.isoformat()}"))
+
+
+def schedule_name(ticket_id: str, kind: TimerKind) -> str:
+    """A Scheduler name of at most 64 characters of [0-9a-z-], whatever the ticket id."""
+    digest = base64.b32encode(hashlib.sha256(ticket_id.encode("utf-8")).digest())
+    return f"sla-{kind[0]}-" + digest.decode("ascii").rstrip("=").lower()
+
+
+def owed(state: TicketState, published: frozenset[tuple[str, datetime]]) -> list[Owed]:
+    """Every notice this state owes that is not in ``published`` (pairs of kind and instant)."""
+    if state.kind != "targeted" or state.deadline is None or state.warning_at is None:
+        return []
+    stop, deadline, warning = state.clock_stopped_at, state.deadline, state.warning_at
+    result: list[Owed] = []
+    if (stop is None or stop > warning) and ("warning", warning) not in published:
+        result.append(Owed("warning", warning, warning))
+    if (stop is None or stop > deadline) and ("breach", deadline) not in published:
+        result.append(Owed("breach", deadline, deadline + BREACH_AFTER))
+    if stop is not None and stop <= deadline:
+        for kind, for_ in sorted(published):
+            if kind == "breach" and ("retraction", for_) not in published:
+                result.append(Owed("retraction", for_, stop))
+    return result
+
+
+def next_due(items: list[Owed]) -> datetime | None:
+    """When the earliest owed notice falls due (the sweeper's index), or None."""
+    return min((o.due_at for o in items), default=None)

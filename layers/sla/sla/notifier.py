@@ -1,0 +1,147 @@
+"""Judging owed notices and publishing each exactly once.
+
+Every path that may publish (a firing timer, the stream consumer judging at once, the sweeper)
+calls :meth:`NotifierService.judge`. It re-reads the ticket, acts only on a notice the current
+state still owes, claims it with a conditional write tied to the ticket's version (so a reply
+recorded first wins the race), publishes, then records it as published on the claim and on the
+ticket. A failed publish gives the claim up and raises, so Lambda's retry publishes it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sla.errors import TransientError
+from sla.notices import Notice, NoticeKind, Owed, notification_id, owed, schedule_name
+from sla.policy import Policy
+from sla.publisher import TYPES, Notification, Publisher
+from sla.store import StoredTicket, TicketStore, VersionConflictError
+from sla.ticket import TicketState, reduce_events, sla_view
+from sla.timers import TimerInput, TimerScheduler, fire_at
+
+__all__ = ["Judgement", "NotifierService"]
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["published", "duplicate", "in_flight", "stale", "early"]
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Judgement:
+    ticket_id: str
+    kind: NoticeKind
+    for_: datetime
+    outcome: Outcome
+    plan: str = ""
+    priority: int = 0
+
+
+class NotifierService:
+    def __init__(
+        self,
+        policy: Policy,
+        store: TicketStore,
+        publisher: Publisher,
+        timers: TimerScheduler | None = None,
+    ) -> None:
+        self.policy = policy
+        self.store = store
+        self.publisher = publisher
+        self.timers = timers
+
+    def reduce(self, stored: StoredTicket) -> TicketState:
+        return reduce_events(stored.events, self.policy)
+
+    # a timer fired
+    def judge(self, ticket_id: str, kind: NoticeKind, for_: datetime, now: datetime) -> Judgement:
+        for _ in range(MAX_ATTEMPTS):
+            stored = self.store.load(ticket_id)
+            if stored is None:
+                return Judgement(ticket_id, kind, for_, "stale")
+            state = self.reduce(stored)
+            match = next(
+                (o for o in owed(state, stored.published) if o.kind == kind and o.for_ == for_),
+                None,
+            )
+            if match is None:
+                done = (kind, for_) in stored.published
+                return self._judgement(state, kind, for_, "duplicate" if done else "stale")
+            if now < match.due_at:  # fired early: arm again for the right minute
+                self._arm(ticket_id, match, now)
+                return self._judgement(state, kind, for_, "early")
+            outcome = self._deliver(stored, state, match, now)
+            if outcome is not None:
+                return self._judgement(state, kind, for_, outcome)
+        raise TransientError("The ticket kept changing while a notice was judged; retry.")
+
+    # the stream consumer and the sweeper: everything owed and due now
+    def judge_due(self, ticket_id: str, now: datetime) -> list[Judgement]:
+        stored = self.store.load(ticket_id)
+        if stored is None:
+            return []
+        due = [o for o in owed(self.reduce(stored), stored.published) if o.due_at <= now]
+        return [self.judge(ticket_id, o.kind, o.for_, now) for o in due]
+
+    def _arm(self, ticket_id: str, item: Owed, now: datetime) -> None:
+        if self.timers is None or item.kind == "retraction":
+            return
+        when = fire_at(item.due_at, now)
+        if when is not None:
+            payload = TimerInput(ticket_id=ticket_id, kind=item.kind, for_=item.for_)
+            self.timers.set(schedule_name(ticket_id, item.kind), when, payload, now)
+
+    def _deliver(
+        self, stored: StoredTicket, state: TicketState, item: Owed, now: datetime
+    ) -> Outcome | None:
+        notice = Notice(
+            item.kind, item.for_, notification_id(stored.ticket_id, item.kind, item.for_)
+        )
+        claim = self.store.claim(stored, notice, now, now + LEASE)
+        if claim == "conflict":
+            return None  # the ticket changed since it was read: judge again
+        if claim == "in_flight":
+            return "in_flight"  # another invocation holds the claim and will finish
+        if claim == "claimed":
+            message = Notification(
+                notification_id=notice.id,
+                type=TYPES[item.kind],
+                ticket_id=stored.ticket_id,
+                for_=item.for_,
+                published_at=now,
+                sla=sla_view(state, now),
+            )
+            try:
+                self.publisher.publish(message)
+            except Exception:
+                self.store.release(stored.ticket_id, notice)
+                raise
+            self.store.mark_published(stored.ticket_id, notice, now)
+        self._remember(stored.ticket_id, notice)
+        return "published" if claim == "claimed" else "duplicate"
+
+    def _remember(self, ticket_id: str, notice: Notice) -> None:
+        """Add the published notice to the ticket (it drops out of the sweeper's index)."""
+        for _ in range(MAX_ATTEMPTS):
+            stored = self.store.load(ticket_id)
+            if stored is None or (notice.kind, notice.for_) in stored.published:
+                return
+            updated = StoredTicket(
+                stored.ticket_id, stored.version + 1, stored.events, (*stored.notices, notice)
+            )
+            try:
+                self.store.save_notices(updated, self.reduce(updated))
+                return
+            except VersionConflictError:
+                continue
+        raise TransientError("The ticket kept changing while a notice was recorded; retry.")
+
+    @staticmethod
+    def _judgement(
+        state: TicketState, kind: NoticeKind, for_: datetime, outcome: Outcome
+    ) -> Judgement:
+        return Judgement(state.ticket_id, kind, for_, outcome, state.plan, state.priority)
