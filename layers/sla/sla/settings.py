@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sla.errors import ConfigurationError
 
-__all__ = ["WebhookSettings"]
+__all__ = ["NotifierSettings", "WebhookSettings"]
+
+_S = TypeVar("_S", bound=BaseModel)
 
 
 class WebhookSettings(BaseModel):
@@ -30,12 +33,34 @@ class WebhookSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
-        cleaned = {k: v for k, v in env.items() if k.startswith("SLA_") and v != ""}
-        try:
-            return cls.model_validate(cleaned)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'environment'}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigurationError(f"invalid environment: {problems}") from None
+        return _from_env(cls, env)
+
+
+class NotifierSettings(BaseModel):
+    """The timers, notifier and sweeper functions share one environment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(alias="SLA_TABLE_NAME", min_length=3)
+    topic_arn: str = Field(alias="SLA_TOPIC_ARN", min_length=20)
+    schedule_group: str = Field(alias="SLA_SCHEDULE_GROUP", min_length=1)
+    notifier_arn: str = Field(alias="SLA_NOTIFIER_ARN", min_length=20)
+    scheduler_role_arn: str = Field(alias="SLA_SCHEDULER_ROLE_ARN", min_length=20)
+    scheduler_dlq_arn: str = Field(alias="SLA_SCHEDULER_DLQ_ARN", min_length=20)
+    policy_file: str | None = Field(default=None, alias="SLA_POLICY_FILE")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> NotifierSettings:
+        return _from_env(cls, env)
+
+
+def _from_env(cls: type[_S], env: Mapping[str, str]) -> _S:
+    cleaned = {k: v for k, v in env.items() if k.startswith("SLA_") and v != ""}
+    try:
+        return cls.model_validate(cleaned)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'environment'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigurationError(f"invalid environment: {problems}") from None

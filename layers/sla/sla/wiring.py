@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 from functools import cache
 
+from sla.notifier import NotifierService
 from sla.policy import load_policy
+from sla.publisher import SnsPublisher
 from sla.secrets import SecretsManagerSecrets, SecretSource, StaticSecrets
 from sla.service import WebhookService
-from sla.settings import WebhookSettings
+from sla.settings import NotifierSettings, WebhookSettings
 from sla.store import DynamoTicketStore
+from sla.timers import SchedulerTarget, SchedulerTimers
+from sla.timersync import Sweeper, TimerSync
 
-__all__ = ["webhook_service"]
+__all__ = ["notifier_service", "reset", "sweeper", "timer_sync", "webhook_service"]
 
 
 @cache
@@ -33,3 +37,44 @@ def webhook_service() -> WebhookService:
         secrets=secrets,
         body_limit=settings.body_limit,
     )
+
+
+@cache
+def _timers() -> SchedulerTimers:
+    settings = NotifierSettings.from_env(os.environ)
+    return SchedulerTimers(
+        SchedulerTarget(
+            group=settings.schedule_group,
+            target_arn=settings.notifier_arn,
+            role_arn=settings.scheduler_role_arn,
+            dead_letter_arn=settings.scheduler_dlq_arn,
+        )
+    )
+
+
+@cache
+def notifier_service() -> NotifierService:
+    settings = NotifierSettings.from_env(os.environ)
+    return NotifierService(
+        policy=load_policy(settings.policy_file),
+        store=DynamoTicketStore(settings.table_name),
+        publisher=SnsPublisher(settings.topic_arn),
+        timers=_timers(),
+    )
+
+
+@cache
+def timer_sync() -> TimerSync:
+    return TimerSync(notifier_service(), _timers())
+
+
+@cache
+def sweeper() -> Sweeper:
+    notifier = notifier_service()
+    return Sweeper(notifier.store, notifier, _timers())
+
+
+def reset() -> None:
+    """Forget everything built (tests build again with another environment)."""
+    for built in (webhook_service, _timers, notifier_service, timer_sync, sweeper):
+        built.cache_clear()
