@@ -13,11 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from sla.errors import describe
-from sla.observability import logger, metrics, tracer
+from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
 from sla.timers import TimerInput
 from sla.wiring import notifier_service
-
-METRIC = {"warning": "Warnings", "breach": "Breaches", "retraction": "Retractions"}
 
 
 def _now() -> datetime:
@@ -39,11 +37,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
     except Exception as exc:
         logger.error("timer failed", extra=describe(exc))
         raise
-    metrics.add_dimension(name="plan", value=judged.plan or "unknown")
-    metrics.add_dimension(name="priority", value=str(judged.priority))
     if judged.outcome == "published":
-        metrics.add_metric(name=METRIC[judged.kind], unit=MetricUnit.Count, value=1)
+        count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
     elif judged.outcome in ("stale", "duplicate"):
-        metrics.add_metric(name="StaleTimers", unit=MetricUnit.Count, value=1)
+        count("StaleTimers", judged.plan, judged.priority)
     logger.info("timer judged", extra={"kind": judged.kind, "outcome": judged.outcome})
     return {"outcome": judged.outcome}

@@ -1,5 +1,8 @@
 """Every few minutes: judge overdue notices and re-arm missing timers. Every repair is a metric;
-in a healthy system it stays at zero (RELIABILITY.md invariant 2, checked in production)."""
+in a healthy system it stays at zero (RELIABILITY.md invariant 2, checked in production).
+
+Invoked with ``{"full": true}`` (by ``sla replay`` after lost stream batches) it checks the timers
+of every ticket that owes a notice, however far ahead."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sla.observability import logger, metrics, tracer
+from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
 from sla.wiring import sweeper
 
 
@@ -21,8 +24,11 @@ def _now() -> datetime:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = sweeper().run(_now())
+    result = sweeper().run(_now(), full=bool(event.get("full")))
     metrics.add_metric(name="Repairs", unit=MetricUnit.Count, value=result.repairs)
+    for judged in result.judged:
+        if judged.outcome == "published":
+            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
     if result.repairs:
         logger.warning(
             "sweeper repaired",

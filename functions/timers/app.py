@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sla.errors import describe
-from sla.observability import logger, metrics, tracer
+from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
 from sla.store import TICKET_SK, ticket_from_item
 from sla.wiring import timer_sync
 
@@ -44,9 +44,13 @@ def record_handler(record: DynamoDBRecord) -> None:
         raise
     if result.armed:
         metrics.add_metric(name="TimersArmed", unit=MetricUnit.Count, value=result.armed)
+    if result.deadline_set:
+        count("DeadlinesSet", result.plan, result.priority)
+    if result.met:
+        count("Met", result.plan, result.priority)
     for judged in result.judged:
         if judged.outcome == "published":
-            metrics.add_metric(name=f"Published_{judged.kind}", unit=MetricUnit.Count, value=1)
+            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
 
 
 @logger.inject_lambda_context

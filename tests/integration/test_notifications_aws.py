@@ -312,3 +312,50 @@ def test_sweeper_rearms_a_lost_timer_and_reports_a_repair(
     stack.api.now = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     assert stack.sweeper.lambda_handler({}, LambdaContext())["published"] == 2
     assert stack.types() == ["sla.warning", "sla.breached"]
+
+
+def test_dead_letters_of_every_kind_are_replayed_and_then_invariants_hold(stack: Stack) -> None:
+    from sla.replay import Replayer
+
+    stack.api.post(payload(), msg_id="c")
+    stack.api.post(payload(id="T-2"), msg_id="c2")
+    stack.pump_stream()
+    # everything went wrong: both tickets' timers are gone, and the failures sit in a queue
+    for name in [n["Name"] for n in stack.scheduler.list_schedules(GroupName=GROUP)["Schedules"]]:
+        stack.scheduler.delete_schedule(Name=name, GroupName=GROUP)
+    dead = stack.sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    timer = {"ticket_id": "T-1001", "kind": "breach", "for": "2026-11-25T14:59:00Z", "version": 1}
+    stack.sqs.send_message(QueueUrl=dead, MessageBody=json.dumps(timer))  # Scheduler's DLQ
+    stack.sqs.send_message(
+        QueueUrl=dead, MessageBody=json.dumps({"requestPayload": timer})
+    )  # on-failure
+    stack.sqs.send_message(
+        QueueUrl=dead,
+        MessageBody=json.dumps(
+            {
+                "DDBStreamBatchInfo": {
+                    "shardId": "s",
+                    "startSequenceNumber": "1",
+                    "endSequenceNumber": "2",
+                }
+            }
+        ),
+    )
+    stack.api.now = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        handler = {"notifier": stack.notifier, "sweeper": stack.sweeper}[function].lambda_handler
+        result: dict[str, Any] = handler(event, LambdaContext())
+        stack.pump_stream()
+        return result
+
+    report = Replayer(stack.sqs, invoke, "notifier", "sweeper").replay(dead)
+    assert (report.replayed, report.sweeps, report.failed) == (3, 1, [])
+    assert stack.sqs.receive_message(QueueUrl=dead).get("Messages", []) == []
+    types = stack.types()
+    assert sorted(types) == ["sla.breached", "sla.breached", "sla.warning", "sla.warning"]
+    assert stack.sweeper.lambda_handler({}, LambdaContext()) == {
+        "overdue": 0,
+        "published": 0,
+        "rearmed": 0,
+    }

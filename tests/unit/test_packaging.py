@@ -16,7 +16,18 @@ def test_layer_requirements_equal_project_dependencies() -> None:
     assert all("==" in pin for pin in layer), "every runtime dependency is pinned"
 
 
-PURE = ("calendar", "policy", "ticket", "signature", "cli", "errors", "service", "settings")
+PURE = (
+    "calendar",
+    "policy",
+    "ticket",
+    "signature",
+    "errors",
+    "service",
+    "settings",
+    "notices",
+    "notifier",
+    "timersync",
+)
 
 
 def test_sla_core_imports_no_aws_and_reads_no_clock() -> None:

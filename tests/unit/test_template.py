@@ -123,3 +123,93 @@ def test_every_checkov_skip_has_a_reason() -> None:
 
 def test_outputs_give_the_webhook_url_and_secret() -> None:
     assert {"WebhookUrl", "WebhookSecretArn"} <= set(TEMPLATE["Outputs"])
+
+
+def test_scheduler_role_is_trusted_only_by_scheduler_for_this_account() -> None:
+    role = resource("SchedulerRole")["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (policy,) = role["Policies"]
+    grants = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert set(grants) == {"InvokeNotifier", "DeadLetters"}
+    assert grants["InvokeNotifier"]["Action"] == "lambda:InvokeFunction"
+    assert grants["InvokeNotifier"]["Resource"]["Fn::Sub"].endswith(
+        ":function:${AWS::StackName}-notifier"
+    )
+    assert resource("NotifierFunction")["Properties"]["FunctionName"] == {
+        "Fn::Sub": "${AWS::StackName}-notifier"
+    }
+    assert grants["DeadLetters"] == {
+        "Sid": "DeadLetters",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]},
+    }
+
+
+@pytest.mark.parametrize("function", ["NotifierFunction", "TimersFunction", "SweeperFunction"])
+def test_schedule_permissions_are_scoped_to_our_group_and_pass_role_to_one_role(
+    function: str,
+) -> None:
+    grants = {s["Sid"]: s for name, s in statements() if name == function}
+    assert grants["Timers"]["Resource"]["Fn::Sub"].endswith(":schedule/${ScheduleGroup}/*")
+    assert all(a.startswith("scheduler:") and "*" not in a for a in grants["Timers"]["Action"])
+    assert grants["PassSchedulerRole"]["Resource"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+    assert (
+        grants["PassSchedulerRole"]["Condition"]["StringEquals"]["iam:PassedToService"]
+        == "scheduler.amazonaws.com"
+    )
+    assert grants["Publish"]["Resource"] == {"Ref": "NotificationsTopic"}
+
+
+def test_notifier_retries_twice_then_goes_to_its_failure_queue() -> None:
+    config = resource("NotifierFunction")["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["NotifierFailureQueue", "Arn"]},
+    }
+
+
+def test_stream_mapping_has_finite_retries_bisection_partial_failures_and_a_destination() -> None:
+    mapping = resource("TimersStream")["Properties"]
+    assert 0 < mapping["MaximumRetryAttempts"] <= 20
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["StreamFailureQueue", "Arn"]
+    }
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    grants = {s["Sid"]: s for name, s in statements() if name == "TimersFunction"}
+    assert grants["ReadStream"]["Resource"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+
+
+def test_topic_and_queues_are_encrypted() -> None:
+    assert resource("NotificationsTopic")["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    for queue in ("SchedulerDeadLetterQueue", "NotifierFailureQueue", "StreamFailureQueue"):
+        assert resource(queue)["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_alarms_watch_every_failure_queue_and_the_repairs() -> None:
+    watched = set()
+    for res in RESOURCES.values():
+        if res["Type"] == "AWS::CloudWatch::Alarm":
+            props = res["Properties"]
+            if props["Namespace"] == "AWS/SQS":
+                watched.add(props["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
+            else:
+                watched.add(props["MetricName"])
+    assert watched == {
+        "SchedulerDeadLetterQueue",
+        "NotifierFailureQueue",
+        "StreamFailureQueue",
+        "Repairs",
+    }
+
+
+def test_sweeper_index_is_sparse_and_queried_by_arn() -> None:
+    (index,) = resource("TicketsTable")["Properties"]["GlobalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["due_shard", "due_at"]
+    grants = {s["Sid"]: s for name, s in statements() if name == "SweeperFunction"}
+    assert grants["DueIndex"]["Resource"] == {"Fn::Sub": "${TicketsTable.Arn}/index/DueIndex"}

@@ -3,8 +3,10 @@
     sla deadline --plan professional --priority 2 --created-at 2026-11-25T16:30:00Z
     sla deadline --jsonl < tickets.jsonl
     sla business-time --from 2026-11-27T15:00:00Z --to 2026-11-30T10:00:00Z
+    sla replay --queue-url URL --notifier FUNCTION --sweeper FUNCTION
 
-Exit status: 0 success, 1 a bad input line in ``--jsonl`` mode, 2 bad arguments or policy.
+Exit status: 0 success, 1 a bad input line in ``--jsonl`` mode (or a message ``replay`` could
+not replay), 2 bad arguments or policy.
 """
 
 from __future__ import annotations
@@ -86,7 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
     between.add_argument("--policy", metavar="FILE", help="policy file (default: the shipped one)")
     between.add_argument("--from", dest="start", type=_instant, required=True, metavar="INSTANT")
     between.add_argument("--to", dest="end", type=_instant, required=True, metavar="INSTANT")
+    replay = sub.add_parser("replay", help="replay a dead-letter queue or failure destination")
+    replay.add_argument("--queue-url", required=True)
+    replay.add_argument("--notifier", required=True, help="notifier function name or ARN")
+    replay.add_argument("--sweeper", required=True, help="sweeper function name or ARN")
+    replay.add_argument("--region", default=None)
     return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import boto3  # only this subcommand talks to AWS
+
+    from sla.replay import Replayer, lambda_invoker
+
+    session = boto3.session.Session(region_name=args.region)
+    replayer = Replayer(
+        session.client("sqs"), lambda_invoker(session.client("lambda")), args.notifier, args.sweeper
+    )
+    report = replayer.replay(args.queue_url)
+    print(
+        json.dumps({"replayed": report.replayed, "sweeps": report.sweeps, "failed": report.failed})
+    )
+    return 1 if report.failed else 0
 
 
 def _deadline_one(policy: Policy, args: argparse.Namespace) -> int:
@@ -158,6 +181,8 @@ def _deadline_jsonl(policy: Policy, stdin: IO[str], stdout: IO[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "replay":
+        return _replay(args)
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:

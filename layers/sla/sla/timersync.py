@@ -40,6 +40,10 @@ class SyncResult:
     armed: int = 0
     deleted: int = 0
     judged: list[Judgement] = field(default_factory=list)
+    deadline_set: bool = False  # a new or moved deadline
+    met: bool = False  # the clock stopped in time with this change
+    plan: str = ""
+    priority: int = 0
 
 
 class TimerSync:
@@ -64,6 +68,20 @@ class TimerSync:
             return SyncResult()
         wanted, before = self.plan(new), self.plan(old)
         result = SyncResult()
+        if new is not None:
+            state = self.notifier.reduce(new)
+            result.plan, result.priority = state.plan, state.priority
+            old_state = self.notifier.reduce(old) if old is not None else None
+            result.deadline_set = state.deadline is not None and (
+                old_state is None or old_state.deadline != state.deadline
+            )
+            stopped_now = old_state is None or old_state.clock_stopped_at is None
+            result.met = (
+                stopped_now
+                and state.clock_stopped_at is not None
+                and state.deadline is not None
+                and state.clock_stopped_at <= state.deadline
+            )
         judge_now = bool(wanted.retractions)
         for kind in TIMER_KINDS:
             item, previous = wanted.timers[kind], before.timers[kind]
@@ -121,14 +139,17 @@ class Sweeper:
         self.grace = grace
         self.horizon = horizon
 
-    def run(self, now: datetime) -> SweepResult:
+    def run(self, now: datetime, full: bool = False) -> SweepResult:
+        """``full`` checks the timers of every ticket that owes a notice, however far ahead (the
+        replay after lost stream batches); otherwise only those due within the horizon."""
         result = SweepResult()
+        horizon = timedelta(days=36_500) if full else self.horizon
         for ticket_id in self.store.owing(until=now - self.grace):
             result.overdue += 1
             judged = self.notifier.judge_due(ticket_id, now)
             result.judged.extend(judged)
             result.published += sum(1 for j in judged if j.outcome == "published")
-        for ticket_id in self.store.owing(until=now + self.horizon, since=now - self.grace):
+        for ticket_id in self.store.owing(until=now + horizon, since=now - self.grace):
             stored = self.store.load(ticket_id)
             if stored is None:
                 continue
