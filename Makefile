@@ -38,9 +38,12 @@ unit: $(STAMP)
 
 build: $(SAM_STAMP)
 	$(SAM) build --region $(REGION)
-	# the built layer and function import on their own, as Lambda would load them
-	cd .aws-sam/build/WebhookFunction && env -i PATH="$$PATH" PYTHONPATH=../SlaLayer/python \
-		POWERTOOLS_TRACE_DISABLED=1 $(PYTHON) -c "import app; print('built webhook imports:', app.lambda_handler.__name__)"
+	# each built function imports with the built layer alone, as Lambda would load it
+	for fn in WebhookFunction TimersFunction NotifierFunction SweeperFunction; do \
+		(cd .aws-sam/build/$$fn && env -i PATH="$$PATH" PYTHONPATH=../SlaLayer/python \
+			POWERTOOLS_TRACE_DISABLED=1 AWS_DEFAULT_REGION=$(REGION) \
+			$(PYTHON) -c "import app; print('$$fn imports:', app.lambda_handler.__name__)") || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
