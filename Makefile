@@ -14,7 +14,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 REGION ?= eu-central-1
 
-.PHONY: test lint unit build bench events clean
+.PHONY: test lint unit build bench events run send clean
+PORT ?= 3000
 
 $(STAMP): pyproject.toml layers/sla/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,12 @@ build: $(SAM_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
 	$(BIN)/python -m benchmarks.cold_start
+
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m local.run
+
+send: $(STAMP)
+	$(BIN)/python -m local.send $(EVENT)
 
 events: $(STAMP)
 	$(BIN)/python -m local.events

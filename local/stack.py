@@ -1,0 +1,422 @@
+"""The local stack: the real handlers on an embedded AWS (moto server), with what AWS would do
+between them done here.
+
+* a moto server on loopback, with the resources ``template.yaml`` declares (the table with its
+  stream and index from the template itself; the schedule group, topic, queues and secret);
+* an HTTP server that turns requests into HTTP API (v2) events for the real webhook handler and
+  returns its responses unchanged;
+* a stream pump feeding the table's stream to the real timers handler in batches, retrying the
+  records it reports as failed, and parking a record that keeps failing in the stream failure
+  queue, as the event source mapping would;
+* a scheduler pump firing due one-time schedules into the real notifier with their exact input
+  (deleted after completion; two retries, then the notifier failure queue, as Lambda would);
+* the sweeper every minute, and every SNS publication captured, printed as one line and listed at
+  ``GET /_local/notifications``;
+* a clock that can be moved forward (``POST /_local/clock``), so warnings and breaches can be
+  watched without waiting hours. Local-only routes live under ``/_local/``.
+
+One process tree; ``stop()`` (or Ctrl-C in ``make run``) ends it cleanly.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.pumps import StreamReader, due_schedules
+from local.signing import http_api_event
+from local.template import load_template, table_kwargs
+
+REGION = "eu-central-1"
+ACCOUNT = "123456789012"
+TABLE = "sla-tickets"
+GROUP = "sla-local"
+MAX_BODY = 6 * 1024 * 1024  # API Gateway's own limit; the handler enforces the contract's
+
+
+class Clock:
+    """Real time plus an offset that only ever grows (``/_local/clock``)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the local clock only moves forward")
+        with self._lock:
+            self._offset += delta
+        return self.now()
+
+
+@dataclass
+class Context:
+    """Enough of a Lambda context for Powertools."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+
+class LocalStack:
+    def __init__(
+        self,
+        port: int = 3000,
+        secret: str | None = None,
+        echo: Callable[[str], None] | None = None,
+        pump_interval: float = 0.2,
+    ) -> None:
+        self.port = port
+        self.secret = secret or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        self.echo = echo or (lambda line: print(line, flush=True))
+        self.pump_interval = pump_interval
+        self.clock = Clock()
+        self.notifications: list[dict[str, Any]] = []
+        self.invoke_lock = threading.Lock()  # one Lambda instance per function: one at a time
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._failed_records: dict[str, int] = {}
+        self._last_sweep = 0.0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, moto_port = self.moto.get_host_and_port()
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": f"http://{host}:{moto_port}",
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "POWERTOOLS_TRACE_DISABLED": "1",
+                "POWERTOOLS_METRICS_DISABLED": "1",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                "POWERTOOLS_SERVICE_NAME": "sla-keeper",
+                "POWERTOOLS_METRICS_NAMESPACE": "SlaKeeper",
+            }
+        )
+        self._create_resources()
+        self._load_handlers()
+        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), self._request_handler())
+        self.port = self.http.server_address[1]
+        self._spawn(self.http.serve_forever)
+        self._spawn(self._pump_forever)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.http.shutdown()
+        self.http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.moto.stop()
+
+    def _spawn(self, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- resources, as template.yaml declares them --------------------------------------------
+
+    def _create_resources(self) -> None:
+        import boto3
+
+        resources = load_template()["Resources"]
+        assert resources["TicketsTable"]["Type"] == "AWS::DynamoDB::Table"
+        self.dynamodb = boto3.client("dynamodb")
+        self.dynamodb.create_table(**table_kwargs("TicketsTable", TABLE))
+        self.scheduler = boto3.client("scheduler")
+        self.scheduler.create_schedule_group(Name=GROUP)
+        self.sqs = boto3.client("sqs")
+        self.queues = {}
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::SQS::Queue":
+                url = self.sqs.create_queue(QueueName=logical_id)["QueueUrl"]
+                self.queues[logical_id] = url
+        self.sns = boto3.client("sns")
+        topic = self.sns.create_topic(Name="NotificationsTopic")["TopicArn"]
+        inbox = self.sqs.create_queue(QueueName="local-subscriber")["QueueUrl"]
+        self.inbox = inbox
+        self.sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=self._queue_arn(inbox),
+            Attributes={"RawMessageDelivery": "false"},
+        )
+        secret_arn = boto3.client("secretsmanager").create_secret(
+            Name="WebhookSecret", SecretString=self.secret
+        )["ARN"]
+        os.environ.update(
+            {
+                "SLA_TABLE_NAME": TABLE,
+                "SLA_WEBHOOK_SECRET": self.secret,
+                "SLA_TOPIC_ARN": topic,
+                "SLA_SCHEDULE_GROUP": GROUP,
+                "SLA_NOTIFIER_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:local-notifier",
+                "SLA_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sla-local-scheduler",
+                "SLA_SCHEDULER_DLQ_ARN": self._queue_arn(self.queues["SchedulerDeadLetterQueue"]),
+            }
+        )
+        os.environ.pop("SLA_SECRET_ARN", None)
+        self.secret_arn = secret_arn
+        self.streams = StreamReader(self.dynamodb, boto3.client("dynamodbstreams"), TABLE)
+
+    def _queue_arn(self, url: str) -> str:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        arn: str = attributes["Attributes"]["QueueArn"]
+        return arn
+
+    def _load_handlers(self) -> None:
+        from sla import wiring
+
+        wiring.reset()
+        from functions.notifier import app as notifier
+        from functions.sweeper import app as sweeper
+        from functions.timers import app as timers
+        from functions.webhook import app as webhook
+
+        self.handlers: dict[str, ModuleType] = {
+            "webhook": webhook,
+            "timers": timers,
+            "notifier": notifier,
+            "sweeper": sweeper,
+        }
+        for module in self.handlers.values():
+            module._now = self.clock.now  # type: ignore[attr-defined]  # the movable clock
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        with self.invoke_lock:
+            return self.handlers[name].lambda_handler(event, Context(f"sla-local-{name}"))
+
+    # -- pumps ------------------------------------------------------------------------------------
+
+    def _pump_forever(self) -> None:
+        while not self._stop.wait(self.pump_interval):
+            try:
+                self.pump()
+            except Exception as exc:  # a pump must survive whatever a handler does
+                self.echo(f"[local] pump error: {type(exc).__name__}: {exc}")
+
+    def pump(self) -> None:
+        """One round of everything AWS would do: stream, schedules, sweeper, notifications."""
+        self._pump_stream()
+        self._fire_schedules()
+        if time.monotonic() - self._last_sweep > 60:
+            self._last_sweep = time.monotonic()
+            self.invoke("sweeper", {})
+            self._pump_stream()
+        self._collect_notifications()
+
+    def _pump_stream(self) -> None:
+        pending = getattr(self, "_pending_records", [])
+        records = pending + self.streams.poll()
+        self._pending_records: list[dict[str, Any]] = []
+        for start in range(0, len(records), 25):
+            batch = records[start : start + 25]
+            result = self.invoke("timers", {"Records": batch})
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            for record in batch:
+                sequence = record["dynamodb"]["SequenceNumber"]
+                if sequence not in failed:
+                    continue
+                attempts = self._failed_records.get(sequence, 0) + 1
+                self._failed_records[sequence] = attempts
+                if attempts < 10:
+                    self._pending_records.append(record)
+                else:  # the mapping's on-failure destination
+                    self.sqs.send_message(
+                        QueueUrl=self.queues["StreamFailureQueue"],
+                        MessageBody=json.dumps(
+                            {
+                                "DDBStreamBatchInfo": {
+                                    "startSequenceNumber": sequence,
+                                    "endSequenceNumber": sequence,
+                                }
+                            }
+                        ),
+                    )
+
+    def _fire_schedules(self) -> None:
+        for _, payload in due_schedules(self.scheduler, GROUP, self.clock.now()):
+            for attempt in range(3):  # Lambda's asynchronous invoke: two retries
+                try:
+                    self.invoke("notifier", payload)
+                    break
+                except Exception as exc:
+                    if attempt == 2:
+                        self.sqs.send_message(
+                            QueueUrl=self.queues["NotifierFailureQueue"],
+                            MessageBody=json.dumps(
+                                {
+                                    "requestPayload": payload,
+                                    "responseContext": {"error": type(exc).__name__},
+                                }
+                            ),
+                        )
+            self._pump_stream()
+
+    def _collect_notifications(self) -> None:
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                body = json.loads(envelope["Message"])
+                self.notifications.append(body)
+                self.echo(self._describe(body))
+                self.sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+
+    @staticmethod
+    def _describe(body: dict[str, Any]) -> str:
+        sla = body["sla"]
+        return (
+            f"[{body['type']}] {body['ticket_id']} {sla['plan']} P{sla['priority']} "
+            f"for {body['for']}: status {sla['status']}, deadline {sla['deadline']} "
+            f"(id {body['notification_id'][:8]})"
+        )
+
+    # -- HTTP -------------------------------------------
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        stack = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, status: int, document: Any) -> None:
+                body = json.dumps(document, indent=2).encode()
+                self._respond(status, {"Content-Type": "application/json"}, body)
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    self._respond(413, {"Content-Type": "text/plain"}, b"Request Entity Too Large")
+                    self.close_connection = True
+                    return
+                body = self.rfile.read(length) if length else None
+                if parts.path.startswith("/_local/"):
+                    self._local(parts.path, body)
+                    return
+                query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                event = http_api_event(
+                    self.command,
+                    parts.path,
+                    headers={k: v for k, v in self.headers.items()},
+                    body=body,
+                    query=query or None,
+                    time_epoch_ms=int(stack.clock.now().timestamp() * 1000),
+                )
+                event["rawQueryString"] = parts.query
+                result = stack.invoke("webhook", event)
+                payload = result.get("body") or ""
+                raw = (
+                    base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+                )
+                headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+                self._respond(result["statusCode"], headers, raw)
+
+            def _local(self, path: str, body: bytes | None) -> None:
+                if path == "/_local/notifications" and self.command == "GET":
+                    self._json(200, stack.notifications)
+                elif path == "/_local/clock" and self.command == "GET":
+                    self._json(200, {"now": stack.clock.now().isoformat()})
+                elif path == "/_local/clock" and self.command == "POST":
+                    try:
+                        request = json.loads(body or b"{}")
+                        now = stack.clock.advance(_duration(request, stack.clock.now()))
+                    except (ValueError, TypeError, AttributeError) as exc:
+                        self._json(400, {"error": str(exc)})
+                        return
+                    stack.pump()
+                    self._json(200, {"now": now.isoformat()})
+                elif path == "/_local/schedules" and self.command == "GET":
+                    names = stack.scheduler.list_schedules(GroupName=GROUP).get("Schedules", [])
+                    details = [
+                        stack.scheduler.get_schedule(Name=s["Name"], GroupName=GROUP) for s in names
+                    ]
+                    self._json(
+                        200,
+                        [
+                            {
+                                "name": d["Name"],
+                                "at": d["ScheduleExpression"],
+                                "input": json.loads(d["Target"]["Input"]),
+                            }
+                            for d in details
+                        ],
+                    )
+                else:
+                    self._json(404, {"error": "unknown local route"})
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        return Handler
+
+
+def _duration(request: dict[str, Any], now: datetime) -> timedelta:
+    """``{"advance": "4h30m"}`` or ``{"seconds": 3600}`` or ``{"until": "<ISO instant>"}``."""
+    if "seconds" in request:
+        return timedelta(seconds=float(request["seconds"]))
+    if "advance" in request:
+        text, total, number = str(request["advance"]), 0.0, ""
+        units = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+        for char in text:
+            if char.isdigit() or char == ".":
+                number += char
+            elif char in units and number:
+                total += float(number) * units[char]
+                number = ""
+            else:
+                raise ValueError("advance looks like 4h30m, 90m or 2d")
+        if number:
+            raise ValueError("advance needs a unit: d, h, m or s")
+        return timedelta(seconds=total)
+    if "until" in request:
+        target = datetime.fromisoformat(str(request["until"]))
+        if target.tzinfo is None:
+            raise ValueError("until needs a timezone")
+        return target - now
+    raise ValueError('send {"advance": "4h"}, {"seconds": 3600} or {"until": "<ISO instant>"}')
