@@ -22,6 +22,10 @@ class StreamReader:
         self.region = self.arn.split(":")[3]
         self._iterators: dict[str, str | None] = {}
 
+    def positions(self) -> list[str]:
+        """The shard iterators this reader will use next."""
+        return [i for i in self._iterators.values() if i is not None]
+
     def _shards(self) -> Iterator[str]:
         description = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]
         for shard in description["Shards"]:

@@ -21,6 +21,7 @@ One process tree; ``stop()`` (or Ctrl-C in ``make run``) ends it cleanly.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import logging
 import os
@@ -91,11 +92,15 @@ class LocalStack:
         self.pump_interval = pump_interval
         self.clock = Clock()
         self.notifications: list[dict[str, Any]] = []
-        self.invoke_lock = threading.Lock()  # one Lambda instance per function: one at a time
+        # one instance per function, so each handles one event at a time; functions run in parallel
+        self.locks = {
+            name: threading.Lock() for name in ("webhook", "timers", "notifier", "sweeper")
+        }
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._failed_records: dict[str, int] = {}
         self._last_sweep = 0.0
+        self._last_collect = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -213,8 +218,12 @@ class LocalStack:
             module._now = self.clock.now  # type: ignore[attr-defined]  # the movable clock
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
-        with self.invoke_lock:
-            return self.handlers[name].lambda_handler(event, Context(f"sla-local-{name}"))
+        with self.locks[name]:
+            try:
+                return self.handlers[name].lambda_handler(event, Context(f"sla-local-{name}"))
+            finally:
+                # metrics are off locally, but Powertools still buffers them until 100 values
+                self.handlers[name].metrics.clear_metrics()
 
     # -- pumps ------------------------------------------------------------------------------------
 
@@ -227,6 +236,16 @@ class LocalStack:
 
     def pump(self) -> None:
         """One round of everything AWS would do: stream, schedules, sweeper, notifications."""
+        from moto.core.model_instances import reset_model_data
+
+        # moto keeps every model object it ever made for its web dashboard, including the copy
+        # of the whole table that each TransactWriteItems takes: without this, memory grows by
+        # megabytes per webhook. Dropping the dashboard's references changes no AWS state.
+        reset_model_data()
+        if time.monotonic() - self._last_collect > 2:
+            # those copies are reference cycles: collect them before the heap grows around them
+            self._last_collect = time.monotonic()
+            gc.collect()
         self._pump_stream()
         self._fire_schedules()
         if time.monotonic() - self._last_sweep > 60:
@@ -237,9 +256,16 @@ class LocalStack:
 
     def _pump_stream(self) -> None:
         pending = getattr(self, "_pending_records", [])
-        records = pending + self.streams.poll()
+        fresh = self.streams.poll()
+        if fresh:
+            self._trim_stream(int(fresh[-1]["dynamodb"]["SequenceNumber"]))
+        elif self.streams.positions():
+            self._trim_stream(0)
+        records = pending + fresh
         self._pending_records: list[dict[str, Any]] = []
         for start in range(0, len(records), 25):
+            if self._stop.is_set():
+                return
             batch = records[start : start + 25]
             result = self.invoke("timers", {"Records": batch})
             failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
@@ -264,8 +290,32 @@ class LocalStack:
                         ),
                     )
 
+    def _trim_stream(self, through: int) -> None:
+        """Drop stream records already read, as DynamoDB drops them after 24 hours. moto keeps
+        them forever and copies them on every transaction: without this, memory grows with
+        every webhook. (The local stack runs moto in this process, so its backend is at hand.)"""
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        # moto also keeps every shard iterator ever handed out, each holding the table object of
+        # its time (and rolled-back transactions swap table objects): keep the live ones only
+        iterators = dynamodbstreams_backends[ACCOUNT][REGION].shard_iterators
+        live = set(self.streams.positions())
+        for arn in [arn for arn in iterators if arn not in live]:
+            del iterators[arn]
+        table = dynamodb_backends[ACCOUNT][REGION].tables[TABLE]
+        shard = table.stream_shard
+        if shard is None:
+            return
+        consumed = through - shard.starting_sequence_number + 1
+        if consumed > 0:
+            del shard.items[:consumed]
+            shard.starting_sequence_number += consumed
+
     def _fire_schedules(self) -> None:
         for _, payload in due_schedules(self.scheduler, GROUP, self.clock.now()):
+            if self._stop.is_set():
+                return
             for attempt in range(3):  # Lambda's asynchronous invoke: two retries
                 try:
                     self.invoke("notifier", payload)

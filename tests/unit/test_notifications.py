@@ -284,3 +284,20 @@ def signed_reply(world: World, reply_at: str) -> tuple[dict[str, str], str]:
         }
     ).encode()
     return signature_headers(body, int(world.now.timestamp()), msg_id="reply"), body.decode()
+
+
+def test_sweeper_leaves_tickets_whose_stream_record_is_in_flight(world: World) -> None:
+    snapshot = (
+        '{"id": "T-9", "created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}'
+    )
+    body = (
+        f'{{"type": "ticket.created", "occurred_at": "2026-11-25T08:59:00Z", "ticket": {snapshot}}}'
+    )
+    from local.signing import signature_headers
+
+    headers = signature_headers(body.encode(), int(world.now.timestamp()), msg_id="lagging")
+    world.webhooks.ingest(headers, body, False, world.now)  # written; the stream not read yet
+    assert world.sweeper.run(world.now).repairs == 0  # not a repair: the timers function arms it
+    world.pump()
+    assert schedule_name("T-9", "breach") in world.timers.schedules
+    check_invariants(world)

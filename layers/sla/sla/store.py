@@ -113,8 +113,11 @@ class TicketStore(Protocol):
     def mark_published(self, ticket_id: str, notice: Notice, now: datetime) -> None:
         """Record that ``notice`` went out."""
 
-    def owing(self, until: datetime, since: datetime | None = None) -> list[str]:
-        """Ids of tickets owing a notice due in ``(since, until]`` (the sparse index)."""
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
+        """Ids of tickets owing a notice due in ``[since, until]`` (the sparse index), leaving out
+        tickets written at or after ``changed_before`` (their stream records may be in flight)."""
 
 
 def _pk(ticket_id: str) -> str:
@@ -356,7 +359,9 @@ class DynamoTicketStore:
             },
         )
 
-    def owing(self, until: datetime, since: datetime | None = None) -> list[str]:
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
         condition = "due_shard = :shard AND due_at <= :until"
         values = {":shard": {"S": DUE_SHARD}, ":until": {"S": _iso(until)}}
         if since is not None:
@@ -368,11 +373,16 @@ class DynamoTicketStore:
             "IndexName": DUE_INDEX,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
-            "ProjectionExpression": "ticket_id, due_at",
+            "ProjectionExpression": "ticket_id, due_at, updated_at",
         }
+        cutoff = _iso(changed_before)
         while True:
             page = self._call("query", **kwargs)
-            ids.extend(i["ticket_id"]["S"] for i in page.get("Items", []))
+            ids.extend(
+                i["ticket_id"]["S"]
+                for i in page.get("Items", [])
+                if cutoff is None or i.get("updated_at", {}).get("S", "") < cutoff
+            )
             if "LastEvaluatedKey" not in page:
                 return ids
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -420,6 +430,7 @@ class MemoryTicketStore:
         self._lock = threading.Lock()
         self.tickets: dict[str, StoredTicket] = {}
         self.states: dict[str, TicketState] = {}
+        self.updated: dict[str, datetime] = {}
         self.claims: dict[tuple[str, str, datetime], tuple[str, datetime]] = {}
         self.deliveries: dict[tuple[str, str], TicketEvent] = {}
         self.fail_next: Callable[[], None] | None = None
@@ -442,6 +453,7 @@ class MemoryTicketStore:
             self.deliveries[(ticket.ticket_id, event.event_id)] = event
             self.tickets[ticket.ticket_id] = ticket
             self.states[ticket.ticket_id] = state
+            self.updated[ticket.ticket_id] = received_at
 
     def save_notices(self, ticket: StoredTicket, state: TicketState) -> None:
         with self._lock:
@@ -478,10 +490,15 @@ class MemoryTicketStore:
         with self._lock:
             self.claims[(ticket_id, notice.kind, notice.for_)] = ("published", now)
 
-    def owing(self, until: datetime, since: datetime | None = None) -> list[str]:
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
         ids = []
         for ticket_id, stored in self.tickets.items():
             due = next_due(owed(self.states[ticket_id], stored.published))
-            if due is not None and due <= until and (since is None or due >= since):
-                ids.append(ticket_id)
+            if due is None or due > until or (since is not None and due < since):
+                continue
+            if changed_before is not None and self.updated[ticket_id] >= changed_before:
+                continue
+            ids.append(ticket_id)
         return ids

@@ -149,7 +149,14 @@ class Sweeper:
             judged = self.notifier.judge_due(ticket_id, now)
             result.judged.extend(judged)
             result.published += sum(1 for j in judged if j.outcome == "published")
-        for ticket_id in self.store.owing(until=now + horizon, since=now - self.grace):
+        # a ticket written within the grace may still have its stream record in flight: the
+        # timers function arms it, and arming it here too would count a repair that was none
+        # (a full sweep follows lost stream batches: nothing is in flight then)
+        for ticket_id in self.store.owing(
+            until=now + horizon,
+            since=now - self.grace,
+            changed_before=None if full else now - self.grace,
+        ):
             stored = self.store.load(ticket_id)
             if stored is None:
                 continue
