@@ -59,6 +59,7 @@ build: $(SAM_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.local_stack
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run

@@ -21,7 +21,6 @@ One process tree; ``stop()`` (or Ctrl-C in ``make run``) ends it cleanly.
 from __future__ import annotations
 
 import base64
-import gc
 import json
 import logging
 import os
@@ -100,7 +99,6 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._failed_records: dict[str, int] = {}
         self._last_sweep = 0.0
-        self._last_collect = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -242,10 +240,6 @@ class LocalStack:
         # of the whole table that each TransactWriteItems takes: without this, memory grows by
         # megabytes per webhook. Dropping the dashboard's references changes no AWS state.
         reset_model_data()
-        if time.monotonic() - self._last_collect > 2:
-            # those copies are reference cycles: collect them before the heap grows around them
-            self._last_collect = time.monotonic()
-            gc.collect()
         self._pump_stream()
         self._fire_schedules()
         if time.monotonic() - self._last_sweep > 60:
