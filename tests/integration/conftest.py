@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local.signing import TEST_SECRET, http_api_event, signed_webhook_event
@@ -76,6 +77,26 @@ class Api:
 
     def quote(self, **query: str) -> Answer:
         return self.invoke(http_api_event("GET", "/sla/quote", query=query))
+
+
+class FlakyClient:
+    """Wraps the real client; the named operation fails with ``code`` the next ``times`` calls."""
+
+    def __init__(self, real: Any, operation: str, code: str, times: int = 1) -> None:
+        self.real, self.operation, self.code, self.times = real, operation, code, times
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.real, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append(name)
+            if name == self.operation and self.times > 0:
+                self.times -= 1
+                raise ClientError({"Error": {"Code": self.code, "Message": "injected"}}, name)
+            return target(**kwargs)
+
+        return call
 
 
 def payload(

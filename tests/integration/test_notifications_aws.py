@@ -11,12 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from local.pumps import StreamReader, due_schedules, schedule_time
 from sla import wiring
 from sla.notices import schedule_name
-from tests.integration.conftest import TABLE, Api, LambdaContext, payload
+from tests.integration.conftest import TABLE, Api, FlakyClient, LambdaContext, payload
 
 GROUP = "sla-test"
 BREACH = schedule_name("T-1001", "breach")
@@ -239,30 +238,12 @@ def test_stale_early_and_malformed_timers_publish_nothing(stack: Stack) -> None:
     assert_invariants(stack)
 
 
-class Flaky:
-    def __init__(self, real: Any, operation: str, code: str, times: int = 1) -> None:
-        self.real, self.operation, self.code, self.times = real, operation, code, times
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.real, name)
-        if name != self.operation:
-            return target
-
-        def call(**kwargs: Any) -> Any:
-            if self.times > 0:
-                self.times -= 1
-                raise ClientError({"Error": {"Code": self.code, "Message": "injected"}}, name)
-            return target(**kwargs)
-
-        return call
-
-
 @pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerException"])
 def test_scheduler_faults_fail_the_record_and_the_retry_arms_the_timer(
     stack: Stack, code: str
 ) -> None:
     timers = wiring._timers()
-    timers._client = Flaky(timers.client, "create_schedule", code)
+    timers._client = FlakyClient(timers.client, "create_schedule", code)
     stack.api.post(payload(), msg_id="c")
     records = stack.stream.poll()
     first = stack.timers.lambda_handler({"Records": records}, LambdaContext())
@@ -332,7 +313,7 @@ def test_sns_failure_after_the_claim_is_retried_with_the_same_id(stack: Stack) -
     stack.pump_stream()
     stack.api.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     publisher = wiring.notifier_service().publisher
-    publisher._client = Flaky(publisher.client, "publish", "InternalError")
+    publisher._client = FlakyClient(publisher.client, "publish", "InternalError")
     timer = {"ticket_id": "T-1001", "kind": "breach", "for": "2026-11-25T14:59:00Z"}
     with pytest.raises(Exception, match="busy"):
         stack.notifier.lambda_handler(timer, LambdaContext())

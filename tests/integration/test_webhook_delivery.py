@@ -20,7 +20,7 @@ from sla.secrets import StaticSecrets
 from sla.service import WebhookService
 from sla.store import DynamoTicketStore
 from sla.wiring import webhook_service
-from tests.integration.conftest import NOW, TABLE, Api, payload
+from tests.integration.conftest import NOW, TABLE, Api, FlakyClient, payload
 
 LIFE = [
     ("d1", payload("ticket.created", "2026-11-25T08:59:00Z", priority=1, environment="staging")),
@@ -178,26 +178,6 @@ def test_event_for_an_unseen_ticket_creates_it(api: Api) -> None:
     answer = api.post(payload("ticket.responded", "2026-11-25T08:59:30Z", actor="agent"))
     assert answer.status == 200
     assert answer.body["status"] == "met"
-
-
-class FlakyClient:
-    """Wraps the real client; the named operation fails with ``code`` the next ``times`` calls."""
-
-    def __init__(self, real: Any, operation: str, code: str, times: int) -> None:
-        self.real, self.operation, self.code, self.times = real, operation, code, times
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.real, name)
-
-        def call(**kwargs: Any) -> Any:
-            self.calls.append(name)
-            if name == self.operation and self.times > 0:
-                self.times -= 1
-                raise ClientError({"Error": {"Code": self.code, "Message": "injected"}}, name)
-            return target(**kwargs)
-
-        return call
 
 
 @pytest.mark.parametrize(

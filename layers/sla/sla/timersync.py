@@ -136,6 +136,7 @@ class Sweeper:
         self.store = store
         self.notifier = notifier
         self.timers = timers
+        self.sync = TimerSync(notifier, timers)
         self.grace = grace
         self.horizon = horizon
 
@@ -160,7 +161,7 @@ class Sweeper:
             stored = self.store.load(ticket_id)
             if stored is None:
                 continue
-            for kind, item in self.notifier_plan(stored).items():
+            for kind, item in self.sync.plan(stored).timers.items():
                 if item is None:
                     continue
                 when = fire_at(item.due_at, now)
@@ -170,6 +171,3 @@ class Sweeper:
                     self.timers.set(name, when, payload, now)
                     result.rearmed += 1
         return result
-
-    def notifier_plan(self, stored: StoredTicket) -> dict[TimerKind, Owed | None]:
-        return TimerSync(self.notifier, self.timers).plan(stored).timers
