@@ -37,7 +37,15 @@ from sla.policy import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE, Policy
 from sla.secrets import SecretSource
 from sla.signature import SignatureError, verify
 from sla.store import DuplicateDeliveryError, StoredTicket, TicketStore, VersionConflictError
-from sla.ticket import EVENT_TYPES, SlaView, TicketEvent, TicketState, reduce_events, sla_view
+from sla.ticket import (
+    EVENT_TYPES,
+    SlaView,
+    Target,
+    TicketEvent,
+    TicketState,
+    reduce_events,
+    sla_view,
+)
 
 __all__ = ["IngestResult", "Quote", "WebhookService"]
 
@@ -132,7 +140,7 @@ class Quote(BaseModel):
     requested_priority: int | None
     priority: int
     priority_reason: str
-    target: dict[str, Any] | None
+    target: Target | None
     status: Literal["running", "exempt", "no_target"]
     clock_started_at: datetime
     warning_at: datetime | None
@@ -382,7 +390,7 @@ class WebhookService:
             requested_priority=classification.requested_priority,
             priority=classification.priority,
             priority_reason=classification.priority_reason,
-            target={"hours": target.hours, "clock": target.clock} if target else None,
+            target=Target(hours=target.hours, clock=target.clock) if target else None,
             status="running" if classification.kind == "targeted" else classification.kind,
             clock_started_at=at,
             warning_at=due.warning_at if due else None,
