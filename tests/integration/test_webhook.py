@@ -48,3 +48,9 @@ def test_quote_without_the_table(api: Api) -> None:
     assert datetime.fromisoformat(now.body["deadline"]) == datetime.fromisoformat(
         "2026-11-25T10:00:00Z"
     )
+
+
+def test_quote_answers_in_utc_whatever_offset_it_is_asked_in(api: Api) -> None:
+    answer = api.quote(plan="professional", priority="1", at="2026-11-27T16:30:00+01:00")
+    assert answer.body["clock_started_at"] == "2026-11-27T15:30:00Z"
+    assert answer.body["deadline"] == "2026-11-30T10:30:00Z"

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -371,7 +371,7 @@ class WebhookService:
                 "The query does not match the policy.",
                 [{"loc": ["query"], "msg": str(exc), "type": "value_error"}],
             ) from None
-        at = query.at or now
+        at = (query.at or now).astimezone(UTC)  # the contract answers in UTC
         if at < EARLIEST:
             raise UnprocessableError(
                 "The query does not match the policy.",
