@@ -110,13 +110,15 @@ def test_canaries_never_reach_logs_or_error_bodies(
     raw = json.dumps(body).encode()
     headers = signature_headers(raw, int(api.now.timestamp()))
     signature = headers["webhook-signature"]
+    first = signature[3]  # the first base64 character of the MAC, all six bits of it significant
+    forged = signature[:3] + ("B" if first == "A" else "A") + signature[4:]
     answers = [
         api.invoke(http_api_event("POST", "/webhooks/tickets", headers=headers, body=raw)),
         api.invoke(
             http_api_event(
                 "POST",
                 "/webhooks/tickets",
-                headers={**headers, "webhook-signature": signature[:-2] + "A="},
+                headers={**headers, "webhook-signature": forged},
                 body=raw,
             )
         ),

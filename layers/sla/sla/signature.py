@@ -108,9 +108,13 @@ def verify(
         if version != "v1" or not sep:
             continue
         try:
-            candidates.append(base64.b64decode(encoded, validate=True))
+            decoded = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             continue
+        # canonical base64 only: a MAC has one spelling, and a second one (other padding bits,
+        # which a lenient decoder drops) is not a valid signature
+        if base64.b64encode(decoded).decode("ascii") == encoded:
+            candidates.append(decoded)
     if not candidates:
         raise SignatureError("no v1 signature")
     signed = f"{msg_id}.{timestamp_text}.".encode() + body
