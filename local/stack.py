@@ -98,6 +98,8 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._failed_records: dict[str, int] = {}
+        # the pump thread and POST /_local/clock both pump; a round is not safe to run twice at once
+        self._pump_lock = threading.Lock()
         self._last_sweep = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ class LocalStack:
         self.http.shutdown()
         self.http.server_close()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=15)  # the pump ends its current invocation before moto goes
         self.moto.stop()
 
     def _spawn(self, target: Callable[[], None]) -> None:
@@ -230,10 +232,15 @@ class LocalStack:
             try:
                 self.pump()
             except Exception as exc:  # a pump must survive whatever a handler does
-                self.echo(f"[local] pump error: {type(exc).__name__}: {exc}")
+                if not self._stop.is_set():  # stopping may cut a round short: not an error
+                    self.echo(f"[local] pump error: {type(exc).__name__}: {exc}")
 
     def pump(self) -> None:
         """One round of everything AWS would do: stream, schedules, sweeper, notifications."""
+        with self._pump_lock:
+            self._pump_round()
+
+    def _pump_round(self) -> None:
         from moto.core.model_instances import reset_model_data
 
         # moto keeps every model object it ever made for its web dashboard, including the copy
@@ -435,7 +442,14 @@ class LocalStack:
                 else:
                     self._json(404, {"error": "unknown local route"})
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+            def _serve(self) -> None:
+                try:
+                    self._handle()
+                except Exception as exc:  # as API Gateway answers a failed integration: 500
+                    stack.echo(f"[local] {self.command} {self.path}: {type(exc).__name__}: {exc}")
+                    self._json(500, {"message": "Internal Server Error"})
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
         return Handler
 

@@ -31,6 +31,7 @@ class Local:
     url: str
     secret: str
     process: subprocess.Popen[str]
+    output: Path
 
     def request(
         self,
@@ -85,30 +86,44 @@ class Local:
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    state = tmp_path_factory.mktemp("local") / "state.json"
+    folder = tmp_path_factory.mktemp("local")
+    state, output = folder / "state.json", folder / "output.log"
     env = {**os.environ, "PORT": "0", "SLA_LOCAL_STATE": str(state), "SLA_WEBHOOK_SECRET": ""}
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # its output goes to a file (a pipe nobody reads would block the stack once full), and is
+    # printed, so pytest shows it for a failing test
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.run"],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     started = time.monotonic()
     while not state.exists():
         if process.poll() is not None or time.monotonic() - started > 60:
-            raise RuntimeError(
-                f"the local stack did not start:\n{process.stdout.read() if process.stdout else ''}"
-            )
+            raise RuntimeError(f"the local stack did not start:\n{output.read_text()}")
         time.sleep(0.1)
     settings = json.loads(state.read_text())
-    yield Local(settings["url"], settings["secret"], process)
+    yield Local(settings["url"], settings["secret"], process, output)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0, "Ctrl-C stops the stack cleanly"
+    errors = [line for line in output.read_text().splitlines() if line.startswith("[local]")]
+    assert errors == [], "the stack's pumps and HTTP server never failed"
     assert not state.exists()
+
+
+@pytest.fixture(autouse=True)
+def stack_output(local: Local) -> Iterator[None]:
+    """The stack's output during each test, which pytest shows when the test fails."""
+    start = local.output.stat().st_size
+    yield
+    with local.output.open() as log:
+        log.seek(start)
+        print(log.read())
 
 
 def ticket(
