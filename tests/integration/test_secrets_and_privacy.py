@@ -4,7 +4,6 @@ must never show up in logs or error bodies."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -41,7 +40,7 @@ class FakeClock:
 
 
 @pytest.fixture
-def managed(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, FakeClock]]:
+def managed(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[str, FakeClock]:
     arn = boto3.client("secretsmanager").create_secret(
         Name="sla-webhook", SecretString=TEST_SECRET
     )["ARN"]
@@ -50,11 +49,7 @@ def managed(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Fa
     webhook_service.cache_clear()
     clock = FakeClock()
     webhook_service().secrets = SecretsManagerSecrets(arn, max_age=300, clock=clock)
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
-    yield arn, clock
-    parameters.clear_caches()
+    return arn, clock
 
 
 def test_forged_traffic_cannot_force_a_fetch_per_request(
@@ -83,9 +78,9 @@ def test_rotation_two_secrets_and_a_refresh(api: Api, managed: tuple[str, FakeCl
     assert api.post(payload(), msg_id="old-2").status == 200  # the old one still works
     boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=NEW_SECRET)
     clock.now += 61
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()  # the 300 s cache age has passed
+    secrets = webhook_service().secrets
+    assert isinstance(secrets, SecretsManagerSecrets)
+    secrets.provider.clear_cache()  # the 300 s cache age has passed
     assert api.post(payload(), msg_id="old-3").status == 401
     assert api.post(payload(), secret=NEW_SECRET, msg_id="new-2").status == 200
 
@@ -142,3 +137,13 @@ def test_canaries_never_reach_logs_or_error_bodies(
     everything = logs + "".join(a.raw for a in answers[1:])
     for name, canary in {**CANARIES, "signature": signature.split(",", 1)[1]}.items():
         assert canary not in everything, name
+
+
+def test_the_secret_and_table_clients_share_one_session(
+    api: Api, managed: tuple[str, FakeClock]
+) -> None:
+    """One botocore session (and its loaded endpoint and retry data) per cold start, not two."""
+    assert api.post(payload(), msg_id="shared").status == 200
+    service = webhook_service()
+    assert isinstance(service.secrets, SecretsManagerSecrets)
+    assert service.secrets.provider.client._loader is service.store.client._loader  # type: ignore[attr-defined]

@@ -233,3 +233,57 @@ def test_across_many_years_in_both_directions(policy: Policy) -> None:
 def test_bad_calendar_config(override: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         calendar(**override)
+
+
+_HOLIDAYS_CHILD = """
+import json, sys
+from sla.calendar import HolidaySource, _country_class
+
+sources = [("SK", None), ("DE", "BY"), ("DE", "BE"), ("US", "CA"), ("GB", "SCT"), ("CZ", None),
+           ("AT", None), ("FR", None), ("PL", None), ("AU", "NSW"), ("JP", None), ("BR", None)]
+years = (2024, 2025, 2026, 2027)
+if sys.argv[1] == "package":
+    import holidays
+    import holidays.countries
+    from holidays.registry import COUNTRIES
+
+    for module, (name, *codes) in COUNTRIES.items():
+        for code in (name, *codes):
+            assert _country_class(code) is getattr(holidays, code).get_entity(), code
+    found = {f"{c}-{s}-{y}": sorted(map(str, holidays.country_holidays(c, subdiv=s, years=y)))
+             for c, s in sources for y in years}
+else:
+    found = {f"{c}-{s}-{y}": sorted(map(str, HolidaySource(country=c, subdivision=s).dates(y)))
+             for c, s in sources for y in years}
+    assert "holidays.countries" not in sys.modules, "the package of all countries was imported"
+print(json.dumps(found))
+"""
+
+
+def test_one_country_module_gives_the_packages_holidays() -> None:
+    """Only the configured country's module is imported (a cold-start saving), and its holidays
+    are the package's own: a dozen countries and subdivisions loaded that way, compared with a
+    process that imported the package whole; and the same class for every code it knows."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PYTHONPATH": f"{root / 'layers' / 'sla'}{os.pathsep}{root}"}
+    answers = []
+    for mode in ("ours", "package"):
+        done = subprocess.run(
+            [sys.executable, "-c", _HOLIDAYS_CHILD, mode],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=root,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        answers.append(json.loads(done.stdout))
+    ours, package = answers
+    assert ours == package
+    assert "2026-12-24" in ours["SK-None-2026"] and "2026-01-06" in ours["DE-BY-2026"]

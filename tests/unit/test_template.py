@@ -95,7 +95,13 @@ def test_api_is_throttled_logged_and_cors_only_for_reads() -> None:
 def test_functions_have_reserved_concurrency_tracing_and_log_retention() -> None:
     globals_ = TEMPLATE["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.11"
-    assert globals_["Tracing"] == "Active"
+    # X-Ray is one parameter away: the functions' mode and Powertools' switch follow it together
+    assert globals_["Tracing"] == {"Ref": "Tracing"}
+    assert TEMPLATE["Parameters"]["Tracing"]["AllowedValues"] == ["Active", "PassThrough"]
+    assert globals_["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingOn", "false", "true"]
+    }
+    assert TEMPLATE["Conditions"]["TracingOn"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
     for name, res in RESOURCES.items():
         if res["Type"] == "AWS::Serverless::Function":
             props = res["Properties"]

@@ -20,16 +20,22 @@ Semantics:
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 from bisect import bisect_left as _bisect_left
 from bisect import bisect_right as _bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from itertools import pairwise
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
+from holidays.holiday_base import HolidayBase
+from holidays.registry import COUNTRIES
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["BusinessCalendar", "CalendarConfig", "HolidaySource", "OpeningHours"]
@@ -103,6 +109,42 @@ def _check_day(intervals: list[OpeningHours]) -> list[OpeningHours]:
     return ordered
 
 
+@cache
+def _country_class(code: str) -> type[HolidayBase] | None:
+    """The ``holidays`` class of one country (by any of its codes), importing its module only.
+
+    ``holidays.country_holidays`` imports the package of all countries, a module each, to find
+    one: about 40 ms of every cold start. The registry names each country's module, so that
+    module alone is loaded (by file, as the package would); anything unexpected falls back to
+    the package's own lookup, which is correct, only slower.
+    """
+    for module_name, (class_name, *codes) in COUNTRIES.items():
+        if code != class_name and code not in codes:
+            continue
+        qualified = f"holidays.countries.{module_name}"
+        module = sys.modules.get(qualified)
+        if module is None and "holidays.countries" not in sys.modules:
+            path = Path(holidays_lib.__file__).parent / "countries" / f"{module_name}.py"
+            spec = importlib.util.spec_from_file_location(qualified, path)
+            if spec is not None and spec.loader is not None and path.is_file():
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[qualified] = module
+                try:
+                    spec.loader.exec_module(module)
+                except Exception:
+                    del sys.modules[qualified]
+                    module = None
+        found = getattr(module, code, None)  # the module names a class for each of its codes
+        if isinstance(found, type) and issubclass(found, HolidayBase):
+            return found
+        break
+    try:  # the package's own lookup
+        entity = getattr(holidays_lib, code).get_entity()
+    except AttributeError:
+        return None
+    return entity if isinstance(entity, type) and issubclass(entity, HolidayBase) else None
+
+
 class HolidaySource(BaseModel):
     """Public holidays from the ``holidays`` package, looked up by local date."""
 
@@ -119,22 +161,21 @@ class HolidaySource(BaseModel):
             if self.subdivision is not None:
                 raise ValueError("subdivision given without a country")
             return self
+        country = _country_class(self.country)
+        if country is None:
+            raise ValueError(f"the holidays package does not know country {self.country!r}")
         try:
-            holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=[])
-        except NotImplementedError:
-            raise ValueError(
-                f"the holidays package does not know country {self.country!r}"
-            ) from None
-        except ValueError as exc:
+            country(subdiv=self.subdivision, years=[])
+        except (NotImplementedError, ValueError) as exc:
             raise ValueError(str(exc)) from None
         return self
 
     def dates(self, year: int) -> frozenset[date]:
         if self.country is None:
             return frozenset()
-        return frozenset(
-            holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=year).keys()
-        )
+        country = _country_class(self.country)
+        assert country is not None  # validated
+        return frozenset(country(subdiv=self.subdivision, years=year).keys())
 
 
 class CalendarConfig(BaseModel):

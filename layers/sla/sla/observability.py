@@ -7,17 +7,89 @@ POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, ...) set in template.yaml.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-__all__ = ["NOTICE_METRICS", "count", "logger", "metrics", "tracer"]
+__all__ = ["NOTICE_METRICS", "build_tracer", "count", "logger", "metrics", "tracer", "tracing_on"]
 
 NAMESPACE = "SlaKeeper"
 NOTICE_METRICS = {"warning": "Warnings", "breach": "Breaches", "retraction": "Retractions"}
+_TRUE = ("1", "true", "yes", "on")
+
+
+class _Untraced(BaseSegment):
+    """The segment of :class:`_NoTracing`: takes everything, records nothing."""
+
+    def close(self, end_time: int | None = None) -> None:
+        return None
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        return None
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        return None
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        return None
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        return None
+
+
+class _NoTracing(BaseProvider):
+    """The Tracer's provider while tracing is off. Powertools' default provider is the X-Ray SDK,
+    whose import costs about 150 ms of every cold start (its sampler builds a botocore session)
+    even when tracing is disabled; with this one the SDK is never imported."""
+
+    @contextmanager
+    def in_subsegment(self, name: Any = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _Untraced()
+
+    @asynccontextmanager
+    async def in_subsegment_async(
+        self, name: Any = None, **kwargs: Any
+    ) -> AsyncIterator[BaseSegment]:
+        yield _Untraced()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        return None
+
+    def patch(self, modules: Sequence[str]) -> None:
+        return None
+
+    def patch_all(self) -> None:
+        return None
+
+
+def tracing_on(environ: Mapping[str, str]) -> bool:
+    """Whether to trace with X-Ray: in Lambda, unless ``POWERTOOLS_TRACE_DISABLED`` is true (the
+    template sets it from its ``Tracing`` parameter). Powertools' own rule, written out."""
+    if environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in _TRUE:
+        return False
+    return bool(environ.get("LAMBDA_TASK_ROOT")) and not environ.get("AWS_SAM_LOCAL")
+
+
+def build_tracer(environ: Mapping[str, str]) -> Tracer:
+    """The X-Ray Tracer when tracing is on; otherwise a Tracer that never loads the X-Ray SDK."""
+    if tracing_on(environ):
+        return Tracer(service="sla-keeper")
+    return Tracer(service="sla-keeper", disabled=True, auto_patch=False, provider=_NoTracing())
+
+
 logger = Logger(service="sla-keeper")
 metrics = Metrics(namespace=NAMESPACE, service="sla-keeper")
-tracer = Tracer(service="sla-keeper")
+tracer = build_tracer(os.environ)
 
 
 def count(name: str, plan: str, priority: int, value: int = 1) -> None:

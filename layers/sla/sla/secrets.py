@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sla.errors import ConfigurationError, TransientError
 from sla.signature import SigningSecret, parse_secrets
@@ -59,13 +59,36 @@ class SecretsManagerSecrets:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_refresh = float("-inf")
+        self._provider: Any = None
+
+    @property
+    def provider(self) -> Any:
+        """Powertools' Secrets Manager provider (and its cache), made on first use with a client
+        of boto3's default session, which the DynamoDB client shares: a session of its own, as
+        ``parameters.get_secret`` makes, loads botocore's endpoint and retry data a second time
+        (about 30 ms of a cold start)."""
+        if self._provider is None:
+            import boto3
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+            from botocore.config import Config
+
+            client = boto3.client(
+                "secretsmanager",
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": 3},
+                    connect_timeout=2,
+                    read_timeout=5,
+                ),
+            )
+            self._provider = SecretsProvider(boto3_client=client)
+        return self._provider
 
     def _fetch(self, force: bool) -> tuple[SigningSecret, ...]:
-        from aws_lambda_powertools.utilities import parameters
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
         try:
-            value = parameters.get_secret(self.secret_id, max_age=self.max_age, force_fetch=force)
-        except parameters.exceptions.GetParameterError as exc:
+            value = self.provider.get(self.secret_id, max_age=self.max_age, force_fetch=force)
+        except GetParameterError as exc:
             raise TransientError("The signing secret is not available; retry.") from exc
         if not isinstance(value, str):
             raise ConfigurationError("The signing secret must be a string.")

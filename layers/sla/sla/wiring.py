@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sla.notifier import NotifierService
 from sla.policy import load_policy
-from sla.publisher import SnsPublisher
 from sla.secrets import SecretsManagerSecrets, SecretSource, StaticSecrets
 from sla.service import WebhookService
-from sla.settings import NotifierSettings, WebhookSettings
+from sla.settings import WebhookSettings
 from sla.store import DynamoTicketStore
-from sla.timers import SchedulerTarget, SchedulerTimers
-from sla.timersync import Sweeper, TimerSync
+
+if TYPE_CHECKING:  # the webhook function never loads the notifier's modules (cold start)
+    from sla.notifier import NotifierService
+    from sla.timers import SchedulerTimers
+    from sla.timersync import Sweeper, TimerSync
 
 __all__ = ["notifier_service", "reset", "sweeper", "timer_sync", "webhook_service"]
 
@@ -41,6 +43,9 @@ def webhook_service() -> WebhookService:
 
 @cache
 def _timers() -> SchedulerTimers:
+    from sla.settings import NotifierSettings
+    from sla.timers import SchedulerTarget, SchedulerTimers
+
     settings = NotifierSettings.from_env(os.environ)
     return SchedulerTimers(
         SchedulerTarget(
@@ -54,6 +59,10 @@ def _timers() -> SchedulerTimers:
 
 @cache
 def notifier_service() -> NotifierService:
+    from sla.notifier import NotifierService
+    from sla.publisher import SnsPublisher
+    from sla.settings import NotifierSettings
+
     settings = NotifierSettings.from_env(os.environ)
     return NotifierService(
         policy=load_policy(settings.policy_file),
@@ -65,11 +74,15 @@ def notifier_service() -> NotifierService:
 
 @cache
 def timer_sync() -> TimerSync:
+    from sla.timersync import TimerSync
+
     return TimerSync(notifier_service(), _timers())
 
 
 @cache
 def sweeper() -> Sweeper:
+    from sla.timersync import Sweeper
+
     notifier = notifier_service()
     return Sweeper(notifier.store, notifier, _timers())
 
