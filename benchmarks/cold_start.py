@@ -2,7 +2,9 @@
 
 A moto server runs in this process; each sample is a fresh Python process pointed at it with
 AWS_ENDPOINT_URL, which imports the handler module (timed) and handles one signed
-``ticket.created`` webhook (timed). Nothing is imported before the timer starts, so boto3's own
+``ticket.created`` webhook (timed). Four handlers: ours (tracing off, the default), ours with
+X-Ray on, the naive one, and the floor (the same AWS calls with no SLA code at all, see
+benchmarks/floor_webhook.py). Nothing is imported before the timer starts, so boto3's own
 import cost lands where each handler pays it. One more run per handler counts the AWS calls
 through botocore (that run patches botocore first, so it is not timed).
 
@@ -27,7 +29,20 @@ from local.signing import TEST_SECRET, signed_webhook_event
 from local.template import table_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = {"ours": "functions.webhook.app", "naive": "benchmarks.naive_webhook"}
+# name: (module, environment changes); X-Ray on runs as in Lambda with an unsampled trace header,
+# so the SDK does all its work but sends nothing
+XRAY_ON = {
+    "POWERTOOLS_TRACE_DISABLED": "false",
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;"
+    "Parent=53995c3f42cd8ad8;Sampled=0",
+}
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "ours": ("functions.webhook.app", {}),
+    "ours, X-Ray on": ("functions.webhook.app", XRAY_ON),
+    "naive": ("benchmarks.naive_webhook", {}),
+    "floor": ("benchmarks.floor_webhook", {}),
+}
 
 CHILD = r"""
 import json, sys, time
@@ -113,15 +128,15 @@ def main() -> int:
     env["SLA_SECRET_ARN"] = boto3.client("secretsmanager").create_secret(
         Name="bench", SecretString=TEST_SECRET
     )["ARN"]
-    runs: dict[str, list[dict[str, object]]] = {name: [] for name in MODULES}
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in VARIANTS}
     ticket = 0
-    for _ in range(args.samples):  # interleaved, so machine noise hits both alike
-        for name, module in MODULES.items():
+    for _ in range(args.samples):  # interleaved, so machine noise hits all alike
+        for name, (module, changes) in VARIANTS.items():
             ticket += 1
-            runs[name].append(run(module, env, ticket))
+            runs[name].append(run(module, {**env, **changes}, ticket))
     counted = {
-        name: run(module, env, 10_000 + i, count=True)
-        for i, (name, module) in enumerate(MODULES.items())
+        name: run(VARIANTS[name][0], env, 10_000 + i, count=True)
+        for i, name in enumerate(("ours", "naive"))
     }
     server.stop()
 
@@ -137,17 +152,20 @@ def main() -> int:
     print(f"median of {args.samples} fresh processes each, against a local moto server\n")
     print("| handler | import | first request | import + first request |")
     print("| --- | ---: | ---: | ---: |")
-    for name in MODULES:
+    for name in VARIANTS:
         m = med[name]
         print(
             f"| {name} | {m['import_ms']:.0f} ms | {m['first_request_ms']:.0f} ms "
             f"| {m['total_ms']:.0f} ms |"
         )
-    ratio = {k: med["ours"][k] / med["naive"][k] for k in ("import_ms", "total_ms")}
-    print(
-        f"\nours / naive: import {ratio['import_ms']:.2f}x, "
-        f"import + first request {ratio['total_ms']:.2f}x"
-    )
+    print()
+    for name in VARIANTS:
+        if name != "naive":
+            ratio = {k: med[name][k] / med["naive"][k] for k in ("import_ms", "total_ms")}
+            print(
+                f"{name} / naive: import {ratio['import_ms']:.2f}x, "
+                f"import + first request {ratio['total_ms']:.2f}x"
+            )
     for name, r in counted.items():
         print(f"AWS calls, {name}: at import {r['init_calls']}, first webhook {r['request_calls']}")
     return 0
