@@ -1,10 +1,11 @@
 """The local stack under a thousand signed webhooks in a row: start-up time, throughput, latency
-percentiles, and the stack process's memory before and after.
+percentiles, and the stack process's memory as the run goes, side by side with the same stack on
+moto as released (``SLA_LOCAL_PLAIN_MOTO=1``: its TransactWriteItems copies the whole table on
+every call, which local/moto_patches.py replaces with an item-level rollback).
 
     .venv/bin/python -m benchmarks.local_stack [--n 1000] [--tickets 100]
 
-moto's TransactWriteItems copies the whole table on every call, so these figures say how the
-local stack behaves for trying things out, not how fast DynamoDB is.
+The figures say how the local stack behaves for trying things out, not how fast DynamoDB is.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from local.signing import signature_headers
 
@@ -34,13 +36,10 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--tickets", type=int, default=100)
-    args = parser.parse_args()
+def run(n: int, tickets: int, plain: bool) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp()) / "state.json"
     env = {**os.environ, "PORT": "0", "SLA_LOCAL_STATE": str(state), "SLA_WEBHOOK_SECRET": ""}
+    env["SLA_LOCAL_PLAIN_MOTO"] = "1" if plain else ""
     env.pop("AWS_ENDPOINT_URL", None)
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -59,11 +58,11 @@ def main() -> int:
     url, secret = settings["url"], settings["secret"]
 
     def send(i: int) -> tuple[float, int]:
-        ticket_id = f"B-{i % args.tickets}"
+        ticket_id = f"B-{i % tickets}"
         now = datetime.now(UTC)
         body = json.dumps(
             {
-                "type": "ticket.created" if i < args.tickets else "ticket.updated",
+                "type": "ticket.created" if i < tickets else "ticket.updated",
                 "occurred_at": now.isoformat(),
                 "ticket": {
                     "id": ticket_id,
@@ -77,35 +76,68 @@ def main() -> int:
         headers = signature_headers(body, int(now.timestamp()), secret=secret, msg_id=f"bench-{i}")
         request = urllib.request.Request(f"{url}/webhooks/tickets", data=body, headers=headers)
         t0 = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             status = response.status
             response.read()
         return time.perf_counter() - t0, status
 
     for i in range(20):  # warm up: imports, first calendar year, first clients
         send(10_000_000 + i)
-    before = rss_kib(process.pid)
+    series = [rss_kib(process.pid)]
     latencies, errors = [], 0
     t0 = time.perf_counter()
-    for i in range(args.n):
+    for i in range(n):
         latency, status = send(i)
         latencies.append(latency)
         errors += status != 200
+        if (i + 1) % (n // 4) == 0:
+            series.append(rss_kib(process.pid))
     elapsed = time.perf_counter() - t0
-    time.sleep(2)  # let the pumps drain the stream
-    after = rss_kib(process.pid)
+    time.sleep(5)  # let the pumps drain the stream
+    series.append(rss_kib(process.pid))
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
-
+    process.wait(timeout=60)
     q = statistics.quantiles(latencies, n=100)
-    print(f"ready in {ready:.2f} s; {args.n} signed webhooks over {args.tickets} tickets, in a row")
-    print(f"errors: {errors}; throughput {args.n / elapsed:.0f} webhooks/s")
+    return {
+        "ready_s": ready,
+        "errors": errors,
+        "rate": n / elapsed,
+        "p50": q[49] * 1e3,
+        "p95": q[94] * 1e3,
+        "p99": q[98] * 1e3,
+        "max": max(latencies) * 1e3,
+        "rss_mib": [kib / 1024 for kib in series],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--tickets", type=int, default=100)
+    args = parser.parse_args()
+    results = {
+        "local stack": run(args.n, args.tickets, plain=False),
+        "on moto as released": run(args.n, args.tickets, plain=True),
+    }
+    print(f"{args.n} signed webhooks over {args.tickets} tickets, in a row, one at a time\n")
+    columns = ["stack", "ready", "errors", "webhooks/s", "p50 / p95 / p99 / max"]
+    print("| " + " | ".join([*columns, "RSS: warm, each quarter, drained"]) + " |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    for name, r in results.items():
+        rss = " / ".join(f"{m:.0f}" for m in r["rss_mib"])
+        print(
+            f"| {name} | {r['ready_s']:.2f} s | {r['errors']} | {r['rate']:.0f} "
+            f"| {r['p50']:.0f} / {r['p95']:.0f} / {r['p99']:.0f} / {r['max']:.0f} ms "
+            f"| {rss} MiB |"
+        )
+    ours, plain = results["local stack"], results["on moto as released"]
+    growth = (ours["rss_mib"][-1] - ours["rss_mib"][0], plain["rss_mib"][-1] - plain["rss_mib"][0])
     print(
-        f"latency p50 {q[49] * 1e3:.1f} ms, p95 {q[94] * 1e3:.1f} ms, p99 {q[98] * 1e3:.1f} ms, "
-        f"max {max(latencies) * 1e3:.1f} ms"
+        f"\nthroughput {ours['rate'] / plain['rate']:.1f}x, p50 latency "
+        f"{ours['p50'] / plain['p50']:.2f}x, memory growth {growth[0]:.0f} vs {growth[1]:.0f} MiB "
+        f"({growth[0] / growth[1]:.2f}x)"
     )
-    print(f"stack RSS {before / 1024:.0f} MiB after warm-up, {after / 1024:.0f} MiB after the run")
-    return 1 if errors else 0
+    return 1 if ours["errors"] or plain["errors"] else 0
 
 
 if __name__ == "__main__":

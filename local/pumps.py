@@ -31,8 +31,9 @@ class StreamReader:
         for shard in description["Shards"]:
             yield shard["ShardId"]
 
-    def poll(self) -> list[dict[str, Any]]:
-        """New records, as the ``Records`` of a Lambda DynamoDB stream event."""
+    def poll(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """New records (at most ``limit`` per shard), as the ``Records`` of a Lambda DynamoDB
+        stream event."""
         records: list[dict[str, Any]] = []
         for shard in self._shards():
             iterator = self._iterators.get(shard)
@@ -42,7 +43,7 @@ class StreamReader:
                 )["ShardIterator"]
             if iterator is None:
                 continue
-            page = self.streams.get_records(ShardIterator=iterator)
+            page = self.streams.get_records(ShardIterator=iterator, Limit=limit)
             self._iterators[shard] = page.get("NextShardIterator")
             for record in page["Records"]:
                 records.append(
