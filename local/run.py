@@ -33,13 +33,16 @@ Notifications are printed here as they are published. Ctrl-C stops everything.
 """,
         flush=True,
     )
-    state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
-    with open(state, "w") as handle:  # for make send: where, and with what, to sign
-        json.dump({"url": url, "secret": stack.secret}, handle)
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    stopped.wait()
+    state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
+    with open(state, "w") as handle:  # for make send: where, and with what, to sign
+        json.dump({"url": url, "secret": stack.secret}, handle)
+    # a timed wait: a signal may land on another thread, and Python runs its handler only when
+    # the main thread wakes; an untimed wait could then sleep through Ctrl-C for good
+    while not stopped.wait(0.2):
+        pass
     print("stopping...", flush=True)
     stack.stop()
     os.remove(state)

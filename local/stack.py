@@ -262,8 +262,16 @@ class LocalStack:
         self._collect_notifications()
 
     def _pump_stream(self) -> None:
+        """Everything new on the stream, read 100 records at a time (a backlog is worked off in
+        steps, as an event source mapping does, so a burst never sits in memory twice)."""
+        while True:
+            fresh = self._pump_stream_step(100)
+            if len(fresh) < 100 or self._stop.is_set():
+                return
+
+    def _pump_stream_step(self, limit: int) -> list[dict[str, Any]]:
         pending = getattr(self, "_pending_records", [])
-        fresh = self.streams.poll(limit=100)  # as an event source mapping reads: a backlog in steps
+        fresh = self.streams.poll(limit=limit)
         if fresh:
             self._trim_stream(int(fresh[-1]["dynamodb"]["SequenceNumber"]))
         elif self.streams.positions():
@@ -272,7 +280,7 @@ class LocalStack:
         self._pending_records: list[dict[str, Any]] = []
         for start in range(0, len(records), 25):
             if self._stop.is_set():
-                return
+                return fresh
             batch = records[start : start + 25]
             result = self.invoke("timers", {"Records": batch})
             failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
@@ -296,16 +304,18 @@ class LocalStack:
                             }
                         ),
                     )
+        return fresh
 
     def _trim_stream(self, through: int) -> None:
         """Drop stream records already read, as DynamoDB drops them after 24 hours. moto keeps
-        them forever and copies them on every transaction: without this, memory grows with
-        every webhook. (The local stack runs moto in this process, so its backend is at hand.)"""
+        them forever (and as released copies them on every transaction): without this, memory
+        grows with every webhook. (The local stack runs moto in this process, so its backend is
+        at hand.)"""
         from moto.dynamodb.models import dynamodb_backends
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
         # moto also keeps every shard iterator ever handed out, each holding the table object of
-        # its time (and rolled-back transactions swap table objects): keep the live ones only
+        # its time (moto as released swaps table objects when it rolls back): keep the live ones
         iterators = dynamodbstreams_backends[ACCOUNT][REGION].shard_iterators
         live = set(self.streams.positions())
         for arn in [arn for arn in iterators if arn not in live]:

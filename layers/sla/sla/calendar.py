@@ -109,6 +109,9 @@ def _check_day(intervals: list[OpeningHours]) -> list[OpeningHours]:
     return ordered
 
 
+_COUNTRY_LOCK = threading.Lock()
+
+
 @cache
 def _country_class(code: str) -> type[HolidayBase] | None:
     """The ``holidays`` class of one country (by any of its codes), importing its module only.
@@ -122,18 +125,19 @@ def _country_class(code: str) -> type[HolidayBase] | None:
         if code != class_name and code not in codes:
             continue
         qualified = f"holidays.countries.{module_name}"
-        module = sys.modules.get(qualified)
-        if module is None and "holidays.countries" not in sys.modules:
-            path = Path(holidays_lib.__file__).parent / "countries" / f"{module_name}.py"
-            spec = importlib.util.spec_from_file_location(qualified, path)
-            if spec is not None and spec.loader is not None and path.is_file():
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[qualified] = module
-                try:
-                    spec.loader.exec_module(module)
-                except Exception:
-                    del sys.modules[qualified]
-                    module = None
+        with _COUNTRY_LOCK:
+            module = sys.modules.get(qualified)
+            if module is None and "holidays.countries" not in sys.modules:
+                path = Path(holidays_lib.__file__).parent / "countries" / f"{module_name}.py"
+                spec = importlib.util.spec_from_file_location(qualified, path)
+                if spec is not None and spec.loader is not None and path.is_file():
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules[qualified] = module
+                    try:
+                        spec.loader.exec_module(module)
+                    except Exception:
+                        del sys.modules[qualified]
+                        module = None
         found = getattr(module, code, None)  # the module names a class for each of its codes
         if isinstance(found, type) and issubclass(found, HolidayBase):
             return found
