@@ -7,6 +7,7 @@ POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, ...) set in template.yaml.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -91,6 +92,9 @@ def build_tracer(environ: Mapping[str, str]) -> Tracer:
 logger = Logger(service="sla-keeper")
 metrics = Metrics(namespace=NAMESPACE, service="sla-keeper")
 tracer = build_tracer(os.environ)
+# An invocation that counts nothing is normal here (a sweep with no repairs, a stream batch of
+# delivery records): Powertools would print a UserWarning into the logs for each one.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def count(name: str, plan: str, priority: int, value: int = 1) -> None:
