@@ -31,8 +31,8 @@ from local.signing import TEST_SECRET, signed_webhook_event
 from local.template import table_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
-# name: (module, environment changes); X-Ray on runs as in Lambda with an unsampled trace header,
-# so the SDK does all its work but sends nothing
+# name: (module, environment changes); X-Ray on runs as in Lambda for a request its sampling left
+# out (an unsampled trace header): the SDK is loaded and set up, and nothing is sent
 XRAY_ON = {
     "POWERTOOLS_TRACE_DISABLED": "false",
     "LAMBDA_TASK_ROOT": "/var/task",
