@@ -145,18 +145,17 @@ class Sweeper:
         replay after lost stream batches); otherwise only those due within the horizon."""
         result = SweepResult()
         horizon = timedelta(days=36_500) if full else self.horizon
-        for ticket_id in self.store.owing(until=now - self.grace):
+        # a ticket written within the grace may still have its stream record in flight: the
+        # timers function judges or arms it, and doing it here would count a repair that was
+        # none (a full sweep follows lost stream batches: nothing is in flight then)
+        settled = None if full else now - self.grace
+        for ticket_id in self.store.owing(until=now - self.grace, changed_before=settled):
             result.overdue += 1
             judged = self.notifier.judge_due(ticket_id, now)
             result.judged.extend(judged)
             result.published += sum(1 for j in judged if j.outcome == "published")
-        # a ticket written within the grace may still have its stream record in flight: the
-        # timers function arms it, and arming it here too would count a repair that was none
-        # (a full sweep follows lost stream batches: nothing is in flight then)
         for ticket_id in self.store.owing(
-            until=now + horizon,
-            since=now - self.grace,
-            changed_before=None if full else now - self.grace,
+            until=now + horizon, since=now - self.grace, changed_before=settled
         ):
             stored = self.store.load(ticket_id)
             if stored is None:
