@@ -364,6 +364,24 @@ def test_sweeper_rearms_a_lost_timer_and_reports_a_repair(
     assert_invariants(stack)
 
 
+def test_an_overdue_arrival_is_judged_by_the_stream_not_repaired_by_the_sweeper(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.api.now = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # deadline 14:59Z long past
+    stack.api.post(payload(), msg_id="late")  # written; the stream not read yet
+    swept = stack.sweeper.lambda_handler({}, LambdaContext())
+    assert (swept["overdue"], swept["published"]) == (0, 0)
+    stack.pump_stream()  # the timers function judges it at once
+    assert stack.types() == ["sla.warning", "sla.breached"]
+    stack.api.now += timedelta(minutes=5)
+    assert stack.sweeper.lambda_handler({}, LambdaContext())["published"] == 0
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    assert [m["Repairs"] for m in emitted if "Repairs" in m] == [[0.0], [0.0]]
+    assert_invariants(stack)
+
+
 def test_dead_letters_of_every_kind_are_replayed_and_then_invariants_hold(stack: Stack) -> None:
     from sla.replay import Replayer
 
