@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from local.signing import http_api_event, signature_headers, signed_webhook_event
 from tests.integration.conftest import TABLE, Api, payload
@@ -203,7 +205,43 @@ def test_unknown_route_is_a_404_problem(api: Api) -> None:
         {"plan": "professional", "priority": "x"},
         {"plan": "professional", "at": "2026-11-25T09:00:00"},
         {"plan": "professional", "colour": "blue"},
+        {"plan": "professional", "at": "1999-12-31T23:59:59Z"},
+        {"plan": "professional", "priority": "1", "at": "9998-12-31T23:00:00Z"},  # no calendar
     ],
 )
 def test_bad_quotes_are_422(api: Api, query: dict[str, str]) -> None:
     assert_problem(api.quote(**query), 422)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    at=st.datetimes(timezones=st.timezones()),
+    plan=st.sampled_from(["basic", "advanced", "professional", "gold", ""]),
+    priority=st.sampled_from(["1", "2", "3", "4", "", "x"]),
+    environment=st.sampled_from([None, "production", "staging", "moon"]),
+)
+def test_no_quote_is_a_500(
+    api: Api, at: Any, plan: str, priority: str, environment: str | None
+) -> None:
+    """Any instant from year 1 to 9999 at any offset, any plan and priority: an answer or a 422."""
+    query = {"plan": plan, "priority": priority, "at": at.isoformat()}
+    if environment is not None:
+        query["environment"] = environment
+    answer = api.quote(**query)
+    assert answer.status in (200, 422), answer.raw
+
+
+def test_a_far_future_quote_is_refused_before_any_calendar_work(api: Api) -> None:
+    """The quote is public: an instant centuries ahead must not make the calendar build every
+    year up to it (seven thousand years for 9000: minutes of work and gigabytes)."""
+    from sla.wiring import webhook_service
+
+    answer = api.quote(plan="professional", priority="1", at="9000-01-01T00:00:00Z")
+    assert_problem(answer, 422)
+    assert answer.body["errors"][0]["type"] == "future_instant"
+    timeline = webhook_service().policy.calendar._timeline  # type: ignore[attr-defined]
+    assert timeline is None or timeline.last_year <= api.now.year + 2
+    two_years = api.quote(plan="professional", priority="1", at="2028-11-01T10:00:00Z")
+    assert two_years.status == 200

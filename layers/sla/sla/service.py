@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+# How far ahead a quote may be asked for. The calendar builds its timeline year by year up to the
+# instant asked: unbounded, one public request for the year 9000 would build seven thousand.
+QUOTE_AHEAD = timedelta(days=731)
 MAX_EVENTS_PER_TICKET = 500
 MAX_ATTEMPTS = 8
 MAX_JSON_DEPTH = 32
@@ -380,6 +383,17 @@ class WebhookService:
                         "loc": ["query", "at"],
                         "msg": "is before the year 2000",
                         "type": "past_instant",
+                    }
+                ],
+            )
+        if at > now + QUOTE_AHEAD:
+            raise UnprocessableError(
+                "The query does not match the policy.",
+                [
+                    {
+                        "loc": ["query", "at"],
+                        "msg": "is more than two years ahead",
+                        "type": "future_instant",
                     }
                 ],
             )
