@@ -287,3 +287,22 @@ def test_one_country_module_gives_the_packages_holidays() -> None:
     ours, package = answers
     assert ours == package
     assert "2026-12-24" in ours["SK-None-2026"] and "2026-01-06" in ours["DE-BY-2026"]
+
+
+def test_a_far_off_instant_is_refused_not_built_up_to(policy: Policy) -> None:
+    """The timeline is contiguous from the first year used: one instant centuries away would
+    build every year in between. The span is capped at 150 years, with a clear error."""
+    from sla import load_policy
+
+    cal = load_policy().calendar  # a fresh calendar, not the session's shared one
+    assert cal.add_business_time(utc("2026-11-25T09:00:00Z"), 1 * H) == utc("2026-11-25T10:00:00Z")
+    with pytest.raises(ValueError, match="at most 150 consecutive years"):
+        cal.add_business_time(utc("2300-01-03T09:00:00Z"), 1 * H)
+    timeline = cal._timeline  # type: ignore[attr-defined]
+    assert timeline.last_year - timeline.first_year < 150
+    backwards = load_policy().calendar
+    assert backwards.is_business_time(utc("2130-01-03T09:00:00Z"))
+    with pytest.raises(ValueError, match="at most 150 consecutive years"):
+        backwards.is_business_time(utc("1975-01-03T09:00:00Z"))
+    # within the span everything still works, in both directions
+    assert cal.business_time_between(utc("2000-01-03T09:00:00Z"), utc("2000-01-03T10:00:00Z")) == H

@@ -46,6 +46,9 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 # A calendar that finds no opening within this many years is misconfigured (or all closed).
 _MAX_SEARCH_YEARS = 10
 _MIN_YEAR, _MAX_YEAR = 1971, 9998
+# The timeline is contiguous from the first year used to the last: a cap on its span keeps one
+# far-off instant from building (and holding) thousands of years, about 100 KiB each.
+_MAX_SPAN_YEARS = 150
 # Memoised remainders (µs -> timedelta) for add_us; bounded: about 3 MB when full.
 _REMAINDERS: dict[int, timedelta] = {}
 _REMAINDERS_MAX = 1 << 15
@@ -388,6 +391,13 @@ class BusinessCalendar:
 
     def _build(self, first: int, last: int, base: _Timeline | None) -> _Timeline:
         """A timeline covering ``base`` plus the local years ``first..last`` adjacent to it."""
+        if base is not None:
+            span = max(last, base.last_year) - min(first, base.first_year) + 1
+            if span > _MAX_SPAN_YEARS:
+                raise ValueError(
+                    f"one calendar covers at most {_MAX_SPAN_YEARS} consecutive years; "
+                    f"{first}..{last} is too far from {base.first_year}..{base.last_year}"
+                )
         starts: list[int] = []
         ends: list[int] = []
         for year in range(first, last + 1):
