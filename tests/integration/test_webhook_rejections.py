@@ -113,7 +113,16 @@ def test_base64_encoded_body_is_measured_and_verified_as_bytes(api: Api) -> None
 
 
 @pytest.mark.parametrize(
-    "body", [b"{", b"not json", b"\xff\xfe", b"[" * 10_000 + b"]" * 10_000, b""]
+    "body",
+    [
+        b"{",
+        b"not json",
+        b"\xff\xfe",
+        b"[" * 10_000 + b"]" * 10_000,
+        b"",
+        b'{"type": "ticket.created", "n": ' + b"9" * 5000 + b"}",  # past Python's digit limit
+        '{"ticket": "caf\u00e9"}'.encode("latin-1"),  # not UTF-8
+    ],
 )
 def test_malformed_json_is_400(api: Api, dynamodb: Any, body: bytes) -> None:
     answer = api.post(body)
@@ -245,3 +254,28 @@ def test_a_far_future_quote_is_refused_before_any_calendar_work(api: Api) -> Non
     assert timeline is None or timeline.last_year <= api.now.year + 2
     two_years = api.quote(plan="professional", priority="1", at="2028-11-01T10:00:00Z")
     assert two_years.status == 200
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(["ticket.created", "ticket.responded", "x"])},
+            optional={"occurred_at": json_values, "ticket": json_values, "actor": json_values},
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
+def test_no_signed_body_is_a_500(api: Api, body: bytes) -> None:
+    """Whatever a signed body holds, the answer is a decision, never an internal error."""
+    assert api.post(body).status in (200, 400, 422), body

@@ -236,7 +236,8 @@ class WebhookService:
     def _parse(raw: bytes) -> Any:
         try:
             value = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # ValueError covers bad JSON, bad UTF-8 and numbers beyond Python's 4,300-digit limit
+        except (ValueError, RecursionError):
             raise BadRequestError("The body is not valid JSON.") from None
         if not _depth(value, MAX_JSON_DEPTH):
             raise BadRequestError("The body is nested too deeply.")
