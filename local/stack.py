@@ -407,7 +407,10 @@ class LocalStack:
                 if parts.path.startswith("/_local/"):
                     self._local(parts.path, body)
                     return
-                query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                query: dict[str, str] = {}
+                for name, value in parse_qsl(parts.query, keep_blank_values=True):
+                    # as HTTP API does: a repeated parameter arrives comma-joined
+                    query[name] = f"{query[name]},{value}" if name in query else value
                 event = http_api_event(
                     self.command,
                     parts.path,

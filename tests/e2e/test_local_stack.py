@@ -167,6 +167,8 @@ def test_forged_and_malformed_requests(local: Local) -> None:
     )
     assert status == 415
     assert local.request("GET", "/tickets/E-forged/sla")[0] == 404
+    # a repeated parameter arrives comma-joined, as HTTP API passes it: not a valid plan
+    assert local.request("GET", "/sla/quote?plan=professional&plan=basic&priority=1")[0] == 422
 
 
 def test_a_whole_life_warned_breached_answered_late(local: Local) -> None:
