@@ -287,16 +287,9 @@ def signed_reply(world: World, reply_at: str) -> tuple[dict[str, str], str]:
 
 
 def test_sweeper_leaves_tickets_whose_stream_record_is_in_flight(world: World) -> None:
-    snapshot = (
-        '{"id": "T-9", "created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}'
+    world.send(
+        "ticket.created", CREATED, "lagging", id="T-9", plan="advanced", priority=1, pump=False
     )
-    body = (
-        f'{{"type": "ticket.created", "occurred_at": "2026-11-25T08:59:00Z", "ticket": {snapshot}}}'
-    )
-    from local.signing import signature_headers
-
-    headers = signature_headers(body.encode(), int(world.now.timestamp()), msg_id="lagging")
-    world.webhooks.ingest(headers, body, False, world.now)  # written; the stream not read yet
     assert world.sweeper.run(world.now).repairs == 0  # not a repair: the timers function arms it
     world.pump()
     assert schedule_name("T-9", "breach") in world.timers.schedules
@@ -307,17 +300,10 @@ def test_sweeper_leaves_overdue_tickets_whose_stream_record_is_in_flight(world: 
     """A ticket that arrives with its deadline long past (a backfill, a delivery retried for
     hours) is judged by the timers function when it reads the stream record. A sweep in between
     is no repair: counting one would ring the repairs alarm in a healthy system."""
-    from local.signing import signature_headers
-
     world.now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # Advanced P1 deadline 09:59Z: overdue
-    snapshot = (
-        '{"id": "T-8", "created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}'
+    world.send(
+        "ticket.created", CREATED, "backfill", id="T-8", plan="advanced", priority=1, pump=False
     )
-    body = (
-        f'{{"type": "ticket.created", "occurred_at": "2026-11-25T08:59:00Z", "ticket": {snapshot}}}'
-    )
-    headers = signature_headers(body.encode(), int(world.now.timestamp()), msg_id="backfill")
-    world.webhooks.ingest(headers, body, False, world.now)  # written; the stream not read yet
     swept = world.sweeper.run(world.now)
     assert (swept.overdue, swept.repairs) == (0, 0)
     world.pump()  # the timers function judges what is already due
@@ -328,17 +314,8 @@ def test_sweeper_leaves_overdue_tickets_whose_stream_record_is_in_flight(world: 
 
 
 def test_sweeper_repairs_an_overdue_ticket_whose_stream_record_was_lost(world: World) -> None:
-    from local.signing import signature_headers
-
     world.now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
-    snapshot = (
-        '{"id": "T-7", "created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}'
-    )
-    body = (
-        f'{{"type": "ticket.created", "occurred_at": "2026-11-25T08:59:00Z", "ticket": {snapshot}}}'
-    )
-    headers = signature_headers(body.encode(), int(world.now.timestamp()), msg_id="lost")
-    world.webhooks.ingest(headers, body, False, world.now)
+    world.send("ticket.created", CREATED, "lost", id="T-7", plan="advanced", priority=1, pump=False)
     world.store.stream.clear()  # the stream record is lost
     world.now += timedelta(minutes=4)  # past the grace
     swept = world.sweeper.run(world.now)
