@@ -84,6 +84,7 @@ def test_the_webhook_module_loads_no_aws_sdk_no_tracer_and_no_notifier() -> None
     assert provider == "sla.observability"
     # Powertools imports the bare botocore package (for its version) and the X-Ray SDK's switch
     assert modules - {"botocore", "aws_xray_sdk", "aws_xray_sdk.sdk_config"} == {
+        "sla.aws",  # imports boto3 only when a client is made
         "sla.calendar",
         "sla.errors",
         "sla.notices",

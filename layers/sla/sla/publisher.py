@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sla import aws
 from sla.errors import StoreError, TransientError
 from sla.ticket import SlaView
 
@@ -69,12 +70,7 @@ class SnsPublisher:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "sns", config=Config(retries={"mode": "standard", "max_attempts": 3})
-            )
+            self._client = aws.client("sns")
         return self._client
 
     def publish(self, notification: Notification) -> None:

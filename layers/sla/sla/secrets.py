@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from sla import aws
 from sla.errors import ConfigurationError, TransientError
 from sla.signature import SigningSecret, parse_secrets
 
@@ -68,18 +69,9 @@ class SecretsManagerSecrets:
         ``parameters.get_secret`` makes, loads botocore's endpoint and retry data a second time
         (about 30 ms of a cold start)."""
         if self._provider is None:
-            import boto3
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
-            from botocore.config import Config
 
-            client = boto3.client(
-                "secretsmanager",
-                config=Config(
-                    retries={"mode": "standard", "max_attempts": 3},
-                    connect_timeout=2,
-                    read_timeout=5,
-                ),
-            )
+            client = aws.client("secretsmanager", connect_timeout=2, read_timeout=5)
             self._provider = SecretsProvider(boto3_client=client)
         return self._provider
 

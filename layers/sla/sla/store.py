@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from sla import aws
 from sla.errors import StoreError, TransientError
 from sla.notices import Notice, next_due, owed
 from sla.ticket import TicketEvent, TicketState
@@ -169,17 +170,7 @@ class DynamoTicketStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "dynamodb",
-                config=Config(
-                    retries={"mode": "standard", "max_attempts": 3},
-                    connect_timeout=2,
-                    read_timeout=5,
-                ),
-            )
+            self._client = aws.client("dynamodb", connect_timeout=2, read_timeout=5)
         return self._client
 
     def load(self, ticket_id: str) -> StoredTicket | None:

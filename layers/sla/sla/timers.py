@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sla import aws
 from sla.errors import StoreError, TransientError
 
 __all__ = [
@@ -98,12 +99,7 @@ class SchedulerTimers:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "scheduler", config=Config(retries={"mode": "standard", "max_attempts": 3})
-            )
+            self._client = aws.client("scheduler")
         return self._client
 
     def _arguments(
