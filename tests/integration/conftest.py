@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from local.events import TICKET
 from local.signing import TEST_SECRET, http_api_event, signed_webhook_event
 from local.template import table_kwargs
 
@@ -107,19 +108,10 @@ def payload(
     reason: str | None = None,
     **ticket: Any,
 ) -> dict[str, Any]:
-    snapshot: dict[str, Any] = {
-        "id": "T-1001",
-        "created_at": "2026-11-25T08:59:00Z",
-        "plan": "professional",
-        "priority": 2,
-        "environment": "production",
-        "product_stage": "ga",
-    }
-    snapshot.update(ticket)
     return {
         "type": type_,
         "occurred_at": occurred_at,
-        "ticket": snapshot,
+        "ticket": {**TICKET, **ticket},  # the sample events' ticket
         "actor": {"type": actor, "id": f"{actor}-42"},
         "reason": reason,
     }
