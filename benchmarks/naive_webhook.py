@@ -15,10 +15,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities import parameters
 
-from sla.policy import load_policy
-from sla.secrets import StaticSecrets
-from sla.service import WebhookService
-from sla.store import DynamoTicketStore
+from sla.app.ingest import WebhookService
+from sla.aws.secrets import StaticSecrets
+from sla.aws.store import DynamoTicketStore
+from sla.core.policy import load_policy
 
 tracer = Tracer(service="naive")
 logger = Logger(service="naive")

@@ -16,31 +16,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local.payloads import TICKET, ticket_body
 from local.signing import http_api_event, signed_webhook_event
+
+__all__ = ["SIGNED_AT", "TICKET", "WEBHOOKS", "build", "main"]
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 SIGNED_AT = 1795597200  # 2026-11-25T09:00:00Z
-
-TICKET = {
-    "id": "T-1001",
-    "created_at": "2026-11-25T08:59:00Z",
-    "plan": "professional",
-    "priority": 2,
-    "environment": "production",
-    "product_stage": "ga",
-}
 
 
 def _payload(
     type_: str, occurred_at: str, actor: str, reason: str | None = None, **ticket: Any
 ) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "occurred_at": occurred_at,
-        "ticket": {**TICKET, **ticket},
-        "actor": {"type": actor, "id": f"{actor}-42"},
-        "reason": reason,
-    }
+    return ticket_body(type_, occurred_at, actor=actor, reason=reason, **ticket)
 
 
 WEBHOOKS: dict[str, tuple[str, dict[str, Any]]] = {

@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from sla.signature import parse_secrets, sign
+from sla.core.signature import parse_secrets, sign
 
 # The documented test secret (the Standard Webhooks spec's example). Never use it in production.
 TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the public test vector

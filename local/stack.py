@@ -206,7 +206,7 @@ class LocalStack:
         return arn
 
     def _load_handlers(self) -> None:
-        from sla import wiring
+        from sla.runtime import clock, wiring
 
         wiring.reset()
         from functions.notifier import app as notifier
@@ -220,8 +220,7 @@ class LocalStack:
             "notifier": notifier,
             "sweeper": sweeper,
         }
-        for module in self.handlers.values():
-            module._now = self.clock.now  # type: ignore[attr-defined]  # the movable clock
+        clock.use(self.clock.now)  # the movable clock, for every handler
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         with self.locks[name]:

@@ -5,21 +5,17 @@ destination; stale, early and duplicate timers return quietly."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from sla.errors import describe
-from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
-from sla.timers import TimerInput
-from sla.wiring import notifier_service
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from sla.core.errors import describe
+from sla.ports import TimerInput
+from sla.runtime import clock
+from sla.runtime.observability import count, count_published, logger, metrics, tracer
+from sla.runtime.wiring import notifier_service
 
 
 @logger.inject_lambda_context
@@ -33,13 +29,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         metrics.add_metric(name="MalformedTimers", unit=MetricUnit.Count, value=1)
         return {"outcome": "malformed"}
     try:
-        judged = notifier_service().judge(timer.ticket_id, timer.kind, timer.for_, _now())
+        judged = notifier_service().judge(timer.ticket_id, timer.kind, timer.for_, clock.now())
     except Exception as exc:
         logger.error("timer failed", extra=describe(exc))
         raise
-    if judged.outcome == "published":
-        count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
-    elif judged.outcome in ("stale", "duplicate"):
+    count_published([judged])
+    if judged.outcome in ("stale", "duplicate"):
         count("StaleTimers", judged.plan, judged.priority)
     logger.info("timer judged", extra={"kind": judged.kind, "outcome": judged.outcome})
     return {"outcome": judged.outcome}

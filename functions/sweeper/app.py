@@ -6,29 +6,23 @@ of every ticket that owes a notice, however far ahead."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
-from sla.wiring import sweeper
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from sla.runtime import clock
+from sla.runtime.observability import count_published, logger, metrics, tracer
+from sla.runtime.wiring import sweeper
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = sweeper().run(_now(), full=bool(event.get("full")))
+    result = sweeper().run(clock.now(), full=bool(event.get("full")))
     metrics.add_metric(name="Repairs", unit=MetricUnit.Count, value=result.repairs)
-    for judged in result.judged:
-        if judged.outcome == "published":
-            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
+    count_published(result.judged)
     if result.repairs:
         logger.warning(
             "sweeper repaired",

@@ -3,7 +3,6 @@ already due. Partial batch failures are reported, so one bad record is retried a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,30 +14,22 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sla.errors import describe
-from sla.observability import NOTICE_METRICS, count, logger, metrics, tracer
-from sla.store import TICKET_SK, ticket_from_item
-from sla.wiring import timer_sync
+from sla.core.errors import describe
+from sla.runtime import clock
+from sla.runtime.observability import count, count_published, logger, metrics, tracer
+from sla.runtime.wiring import notifier_store, timer_sync
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> None:
-    change = record.raw_event["dynamodb"]
-    keys = change.get("Keys", {})
-    if keys.get("sk", {}).get("S") != TICKET_SK:
-        return  # deliveries and notice claims carry no timers
-    new = change.get("NewImage")
-    old = change.get("OldImage")
     try:
-        result = timer_sync().apply(
-            ticket_from_item(new) if new else None, ticket_from_item(old) if old else None, _now()
-        )
+        change = notifier_store().change(record.raw_event["dynamodb"])
+        if change is None:
+            return  # deliveries and notice claims carry no timers
+        old, new = change
+        result = timer_sync().apply(new, old, clock.now())
     except Exception as exc:
         logger.error("stream record failed", extra=describe(exc))
         raise
@@ -48,9 +39,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         count("DeadlinesSet", result.plan, result.priority)
     if result.met:
         count("Met", result.plan, result.priority)
-    for judged in result.judged:
-        if judged.outcome == "published":
-            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
+    count_published(result.judged)
 
 
 @logger.inject_lambda_context

@@ -1,13 +1,12 @@
 """The webhook API: POST /webhooks/tickets, GET /tickets/{ticket_id}/sla, GET /sla/quote.
 
 A thin handler: each route hands the request to the layer's WebhookService and turns the result,
-or any error, into a response. Problems are mapped in one place (sla.errors.problem_for).
+or any error, into a response. Problems are mapped in one place (sla.runtime.problems.problem_for).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -15,16 +14,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sla.errors import PROBLEM_CONTENT_TYPE, NotFoundError, describe, problem_for
-from sla.observability import logger, metrics, tracer
-from sla.wiring import webhook_service
+from sla.core.errors import NotFoundError, describe
+from sla.runtime import clock
+from sla.runtime.observability import logger, metrics, tracer
+from sla.runtime.problems import PROBLEM_CONTENT_TYPE, problem_for
+from sla.runtime.wiring import webhook_service
 
 app = APIGatewayHttpResolver()
 JSON = "application/json"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _json(status: int, document: Any, content_type: str = JSON, **headers: str) -> Response[str]:
@@ -41,7 +38,7 @@ def _json(status: int, document: Any, content_type: str = JSON, **headers: str) 
 def receive_ticket_event() -> Response[str]:
     event = app.current_event
     result = webhook_service().ingest(
-        event.headers, event.body, bool(event.is_base64_encoded), _now()
+        event.headers, event.body, bool(event.is_base64_encoded), clock.now()
     )
     metrics.add_metric(name=f"Webhook_{result.outcome}", unit=MetricUnit.Count, value=1)
     if result.view is None:
@@ -52,7 +49,7 @@ def receive_ticket_event() -> Response[str]:
 @app.get("/tickets/<ticket_id>/sla")
 @tracer.capture_method
 def read_ticket_sla(ticket_id: str) -> Response[str]:
-    view = webhook_service().read(ticket_id, _now())
+    view = webhook_service().read(ticket_id, clock.now())
     return _json(200, view.model_dump(mode="json"))
 
 
@@ -60,7 +57,7 @@ def read_ticket_sla(ticket_id: str) -> Response[str]:
 @tracer.capture_method
 def quote() -> Response[str]:
     params = app.current_event.query_string_parameters or {}
-    return _json(200, webhook_service().quote(params, _now()).model_dump(mode="json"))
+    return _json(200, webhook_service().quote(params, clock.now()).model_dump(mode="json"))
 
 
 def handle_error(exc: Exception) -> Response[str]:

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local.events import TICKET
+from local.payloads import ticket_body
 from local.signing import TEST_SECRET, http_api_event, signed_webhook_event
 from local.template import table_kwargs
 
@@ -100,21 +100,7 @@ class FlakyClient:
         return call
 
 
-def payload(
-    type_: str = "ticket.created",
-    occurred_at: str = "2026-11-25T08:59:00Z",
-    *,
-    actor: str = "customer",
-    reason: str | None = None,
-    **ticket: Any,
-) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "occurred_at": occurred_at,
-        "ticket": {**TICKET, **ticket},  # the sample events' ticket
-        "actor": {"type": actor, "id": f"{actor}-42"},
-        "reason": reason,
-    }
+payload = ticket_body  # the one builder of webhook bodies
 
 
 @pytest.fixture
@@ -135,10 +121,12 @@ def api(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("SLA_TABLE_NAME", TABLE)
     monkeypatch.setenv("SLA_WEBHOOK_SECRET", TEST_SECRET)
     from functions.webhook import app
-    from sla.wiring import webhook_service
+    from sla.runtime.wiring import webhook_service
 
     webhook_service.cache_clear()
     client = Api(app)
-    monkeypatch.setattr(app, "_now", lambda: client.now)
+    from sla.runtime import clock
+
+    monkeypatch.setattr(clock, "_source", lambda: client.now)
     yield client
     webhook_service.cache_clear()

@@ -11,8 +11,9 @@ import pytest
 from botocore.client import BaseClient
 
 from local.signing import TEST_SECRET, http_api_event, signature_headers
-from sla.secrets import SecretsManagerSecrets
-from sla.wiring import webhook_service
+from sla.aws.secrets import SecretsManagerSecrets
+from sla.runtime.wiring import webhook_service
+from sla.sources.canonical import StandardWebhooksSource
 from tests.integration.conftest import Api, payload
 
 NEW_SECRET = "whsec_" + "bmV3LXNpZ25pbmcta2V5LWZvci1yb3RhdGlvbg=="
@@ -29,6 +30,12 @@ def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
     return calls
+
+
+def canonical_source() -> StandardWebhooksSource:
+    source = webhook_service().sources["tickets"]
+    assert isinstance(source, StandardWebhooksSource)
+    return source
 
 
 class FakeClock:
@@ -48,7 +55,7 @@ def managed(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[str, FakeClock]:
     monkeypatch.setenv("SLA_SECRET_ARN", arn)
     webhook_service.cache_clear()
     clock = FakeClock()
-    webhook_service().secrets = SecretsManagerSecrets(arn, max_age=300, clock=clock)
+    canonical_source().secrets = SecretsManagerSecrets(arn, max_age=300, clock=clock)
     return arn, clock
 
 
@@ -78,7 +85,7 @@ def test_rotation_two_secrets_and_a_refresh(api: Api, managed: tuple[str, FakeCl
     assert api.post(payload(), msg_id="old-2").status == 200  # the old one still works
     boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=NEW_SECRET)
     clock.now += 61
-    secrets = webhook_service().secrets
+    secrets = canonical_source().secrets
     assert isinstance(secrets, SecretsManagerSecrets)
     secrets.provider.clear_cache()  # the 300 s cache age has passed
     assert api.post(payload(), msg_id="old-3").status == 401
@@ -96,7 +103,7 @@ CANARIES = {
 def test_canaries_never_reach_logs_or_error_bodies(
     api: Api, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from sla.observability import logger
+    from sla.runtime.observability import logger
 
     logger.setLevel("DEBUG")
     body = payload()
@@ -144,6 +151,6 @@ def test_the_secret_and_table_clients_share_one_session(
 ) -> None:
     """One botocore session (and its loaded endpoint and retry data) per cold start, not two."""
     assert api.post(payload(), msg_id="shared").status == 200
-    service = webhook_service()
-    assert isinstance(service.secrets, SecretsManagerSecrets)
-    assert service.secrets.provider.client._loader is service.store.client._loader  # type: ignore[attr-defined]
+    secrets = canonical_source().secrets
+    assert isinstance(secrets, SecretsManagerSecrets)
+    assert secrets.provider.client._loader is webhook_service().store.client._loader  # type: ignore[attr-defined]

@@ -24,6 +24,13 @@ def test_new_ticket_is_stored_and_answered_with_its_view(api: Api) -> None:
         "deadline": "2026-11-25T14:59:00Z",
         "first_response_at": None,
         "clock_stopped_at": None,
+        "current": {
+            "plan": "professional",
+            "requested_priority": 2,
+            "priority": 2,
+            "priority_reason": "requested",
+            "kind": "targeted",
+        },
     }
     read = api.sla("T-1001")
     assert read.status == 200

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 from local.signing import TEST_SECRET, signature_headers
 from sla import load_policy
-from sla.secrets import StaticSecrets
-from sla.service import WebhookService
-from sla.store import DynamoTicketStore
-from sla.wiring import webhook_service
+from sla.app.api import WebhookService
+from sla.aws.store import DynamoTicketStore
+from sla.fakes import StaticSecrets
+from sla.runtime.wiring import webhook_service
+from sla.sources.canonical import StandardWebhooksSource
 from tests.integration.conftest import NOW, TABLE, Api, FlakyClient, payload
 
 LIFE = [
@@ -83,11 +84,12 @@ def instances(n: int) -> list[WebhookService]:
     (One Lambda process serves one request at a time, so the handler module is never entered
     by two threads; Powertools' resolver keeps the current event in module state.)"""
     policy = load_policy()
+    source = StandardWebhooksSource(policy, StaticSecrets(TEST_SECRET))
     return [
         WebhookService(
             policy,
-            DynamoTicketStore(TABLE, client=SerialMoto(boto3.client("dynamodb"))),
-            StaticSecrets(TEST_SECRET),
+            DynamoTicketStore(TABLE, policy, client=SerialMoto(boto3.client("dynamodb"))),
+            {"tickets": source},
             256 * 1024,
         )
         for _ in range(n)
@@ -167,6 +169,13 @@ def test_any_order_with_duplicates_gives_the_in_order_state(
         "deadline": "2026-11-25T14:59:00Z",
         "first_response_at": "2026-11-25T08:59:50Z",
         "clock_stopped_at": "2026-11-25T08:59:50Z",
+        "current": {
+            "plan": "professional",
+            "requested_priority": 1,
+            "priority": 2,
+            "priority_reason": "agent",
+            "kind": "targeted",
+        },
     }
     view = final_view(api, [*order, *repeats])
     history = view.pop("history")

@@ -237,7 +237,7 @@ def test_bad_calendar_config(override: dict[str, object], message: str) -> None:
 
 _HOLIDAYS_CHILD = """
 import json, sys
-from sla.calendar import HolidaySource, _country_class
+from sla.core.calendar import HolidaySource, _country_class
 
 sources = [("SK", None), ("DE", "BY"), ("DE", "BE"), ("US", "CA"), ("GB", "SCT"), ("CZ", None),
            ("AT", None), ("FR", None), ("PL", None), ("AU", "NSW"), ("JP", None), ("BR", None)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sla.cli import main
+from sla.tools.cli import main
 
 
 def run(

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sla import Policy
-from sla.errors import TransientError
-from sla.notices import schedule_name
+from sla.core.errors import TransientError
+from sla.core.notices import schedule_name
 from tests.unit.world import World, check_invariants
 
 CREATED = "2026-11-25T08:59:00Z"  # Professional P2: warning 13:29Z, deadline 14:59Z

@@ -16,38 +16,67 @@ def test_layer_requirements_equal_project_dependencies() -> None:
     assert all("==" in pin for pin in layer), "every runtime dependency is pinned"
 
 
-PURE = (
-    "calendar",
-    "policy",
-    "ticket",
-    "signature",
-    "errors",
-    "service",
-    "settings",
-    "notices",
-    "notifier",
-    "timersync",
-)
+LAYER = ROOT / "layers/sla/sla"
+CLOCK_READS = ("datetime.now(", ".utcnow(", "time.time(", "date.today(")
 
 
-def test_sla_core_imports_no_aws_and_reads_no_clock() -> None:
-    for name in PURE:
-        path = ROOT / "layers/sla/sla" / f"{name}.py"
+def _imports(path: Path) -> set[str]:
+    """The modules a file imports (absolute names; relative imports are not used here)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_core_imports_no_aws_and_reads_no_clock_or_environment() -> None:
+    for path in sorted((LAYER / "core").glob("*.py")):
+        imported = _imports(path)
+        for name in imported:
+            assert not name.startswith(
+                ("boto3", "botocore", "sla.aws", "sla.app", "sla.runtime")
+            ), f"core/{path.name} imports {name}"
+        assert "os" not in imported, f"core/{path.name} reads the environment"
         text = path.read_text()
-        for forbidden in (
-            "import boto3",
-            "import botocore",
-            "datetime.now(",
-            ".utcnow(",
-            "time.time(",
-        ):
-            assert forbidden not in text, f"{path.name} uses {forbidden}"
+        for forbidden in CLOCK_READS:
+            assert forbidden not in text, f"core/{path.name} reads the clock ({forbidden})"
+
+
+def test_boto3_and_botocore_only_under_aws() -> None:
+    for path in sorted(LAYER.rglob("*.py")):
+        if path.parent.name == "aws":
+            continue
+        for name in _imports(path):
+            assert not name.startswith(("boto3", "botocore")), f"{path} imports {name}"
+
+
+def test_imports_run_one_way() -> None:
+    """core, then ports and sources, then app and aws, then runtime and tools: nothing points
+    back up."""
+    rank = {"core": 0, "ports": 1, "fakes": 1, "sources": 1, "app": 2, "aws": 2, "runtime": 3}
+    for path in sorted(LAYER.rglob("*.py")):
+        here = path.parent.name if path.parent != LAYER else path.stem
+        if here not in rank:
+            continue
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "sla" or len(parts) < 2 or parts[1] not in rank:
+                continue
+            there = parts[1]
+            assert rank[there] <= rank[here] or there == here, f"{path} imports {name}"
+            assert not (here == "app" and there == "aws"), f"{path} imports {name}"
+            assert not (here == "aws" and there == "app"), f"{path} imports {name}"
 
 
 _COLD_IMPORT = """
 import os, sys
 import functions.webhook.app as app
-from sla.observability import tracer
+from sla.runtime.observability import tracer
 loaded = {m for m in sys.modules if m.split(".")[0] in ("aws_xray_sdk", "boto3", "botocore")}
 loaded |= {m for m in sys.modules if m.startswith(("holidays.countries", "sla."))}
 print(type(tracer.provider).__module__, " ".join(sorted(loaded)))
@@ -81,23 +110,23 @@ def test_the_webhook_module_loads_no_aws_sdk_no_tracer_and_no_notifier() -> None
     first request), no X-Ray SDK while tracing is off, no country holidays, and none of the
     notifier's modules."""
     provider, modules = _cold_import(POWERTOOLS_TRACE_DISABLED="true")
-    assert provider == "sla.observability"
+    assert provider == "sla.runtime.observability"
     # Powertools imports the bare botocore package (for its version) and the X-Ray SDK's switch
-    assert modules - {"botocore", "aws_xray_sdk", "aws_xray_sdk.sdk_config"} == {
-        "sla.aws",  # imports boto3 only when a client is made
-        "sla.calendar",
-        "sla.errors",
-        "sla.notices",
-        "sla.observability",
-        "sla.policy",
-        "sla.secrets",
-        "sla.service",
-        "sla.settings",
-        "sla.signature",
-        "sla.store",
-        "sla.ticket",
-        "sla.wiring",
+    sla = {m for m in modules if m.startswith("sla")}
+    # Powertools imports the bare botocore package (for its version) and the X-Ray SDK's switch
+    assert modules - sla == {"botocore", "aws_xray_sdk", "aws_xray_sdk.sdk_config"}
+    assert "sla.aws.clients" in sla  # it imports boto3 only when a client is made
+    notifier_side = {
+        "sla.app.notifier",
+        "sla.app.timersync",
+        "sla.app.sweeper",
+        "sla.aws.scheduler",
+        "sla.aws.sns",
+        "sla.aws.secrets",  # Secrets Manager is loaded with the first request that needs it
+        "sla.fakes",
+        "sla.tools.cli",
     }
+    assert not sla & notifier_side, sla & notifier_side
 
 
 def test_tracing_on_in_lambda_uses_the_x_ray_sdk() -> None:
@@ -107,7 +136,7 @@ def test_tracing_on_in_lambda_uses_the_x_ray_sdk() -> None:
 
 
 def test_when_tracing_is_on() -> None:
-    from sla.observability import tracing_on
+    from sla.runtime.observability import tracing_on
 
     assert tracing_on({"LAMBDA_TASK_ROOT": "/var/task"})
     assert not tracing_on({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"})

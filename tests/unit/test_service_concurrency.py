@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from local.payloads import ticket_bytes
 from local.signing import TEST_SECRET, signature_headers
 from sla import Policy
-from sla.secrets import StaticSecrets
-from sla.service import WebhookService
-from sla.store import MemoryTicketStore
+from sla.app.api import WebhookService
+from sla.fakes import MemoryTicketStore, StaticSecrets
+from sla.sources.canonical import StandardWebhooksSource
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def body(type_: str, at: str, **ticket: Any) -> bytes:
-    snapshot = {
-        "id": "T-1",
-        "created_at": "2026-11-25T08:59:00Z",
-        "plan": "professional",
-        "priority": 2,
-    }
-    snapshot.update(ticket)
-    return json.dumps({"type": type_, "occurred_at": at, "ticket": snapshot}).encode()
+    return ticket_bytes(type_, at, id="T-1", **ticket)
 
 
 DELIVERIES = [
@@ -41,7 +34,8 @@ DELIVERIES = [
 def test_racing_deliveries_are_all_applied_exactly_once(policy: Policy) -> None:
     for _ in range(30):
         store = MemoryTicketStore()
-        service = WebhookService(policy, store, StaticSecrets(TEST_SECRET), 256 * 1024)
+        source = StandardWebhooksSource(policy, StaticSecrets(TEST_SECRET))
+        service = WebhookService(policy, store, {"tickets": source}, 256 * 1024)
         barrier = threading.Barrier(len(DELIVERIES) * 2)
 
         def send(
@@ -59,4 +53,5 @@ def test_racing_deliveries_are_all_applied_exactly_once(policy: Policy) -> None:
         assert sorted(outcomes) == ["applied"] * len(DELIVERIES) + ["duplicate"] * len(DELIVERIES)
         stored = store.tickets["T-1"]
         assert stored.version == len(DELIVERIES)
-        assert sorted(e.event_id for e in stored.events) == [d[0] for d in DELIVERIES]
+        assert sorted(e.event_id for e in store.events("T-1")) == [d[0] for d in DELIVERIES]
+        assert stored.state.events == len(DELIVERIES)

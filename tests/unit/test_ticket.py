@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla import Policy, load_policy
-from sla.ticket import TicketEvent, reduce_events, sla_view
+from local.payloads import ticket_event
+from sla import Policy, TicketEvent, load_policy, reduce_events, sla_view
 from tests.unit.helpers import utc
 
 CREATED = "2026-11-25T08:59:00Z"  # Wed 09:59 CET
@@ -25,17 +25,8 @@ def event(
     reason: str | None = None,
     **ticket: Any,
 ) -> TicketEvent:
-    snapshot = {"id": "T-1001", "created_at": CREATED, "plan": "professional", "priority": 2}
-    snapshot.update(ticket)
-    return TicketEvent.model_validate(
-        {
-            "event_id": event_id,
-            "type": type_,
-            "occurred_at": occurred_at,
-            "ticket": snapshot,
-            "actor": {"type": actor, "id": f"{actor}-1"},
-            "reason": reason,
-        }
+    return ticket_event(
+        event_id, type_, occurred_at, actor=actor, actor_id=f"{actor}-1", reason=reason, **ticket
     )
 
 
@@ -60,6 +51,14 @@ def test_contract_example(policy: Policy) -> None:
         "deadline": "2026-11-25T14:59:00Z",
         "first_response_at": None,
         "clock_stopped_at": None,
+        # the classification now; the fields above are the terms the SLA is judged by
+        "current": {
+            "plan": "professional",
+            "requested_priority": 2,
+            "priority": 2,
+            "priority_reason": "requested",
+            "kind": "targeted",
+        },
     }
 
 

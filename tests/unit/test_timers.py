@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla.notices import notification_id, schedule_name
-from sla.timers import MemoryTimers, TimerInput, at_expression, fire_at
+from sla.core.notices import at_expression, fire_at, notification_id, schedule_name
+from sla.fakes import MemoryTimers
+from sla.ports import TimerInput
 
 NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 NOW = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)

@@ -7,23 +7,23 @@ exact input (deleting them after completion), a publisher that records, and a sw
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local.payloads import ticket_bytes
 from local.signing import TEST_SECRET, signature_headers
 from sla import Policy
-from sla.notices import owed, schedule_name
-from sla.notifier import NotifierService
-from sla.publisher import MemoryPublisher
-from sla.secrets import StaticSecrets
-from sla.service import IngestResult, WebhookService
-from sla.store import MemoryTicketStore, StoredTicket
-from sla.ticket import TicketState
-from sla.timers import MemoryTimers
-from sla.timersync import Sweeper, TimerSync
+from sla.app.api import WebhookService
+from sla.app.ingest import IngestResult
+from sla.app.notifier import NotifierService
+from sla.app.sweeper import Sweeper
+from sla.app.timersync import TimerSync
+from sla.core.notices import owed, schedule_name
+from sla.fakes import MemoryPublisher, MemoryTicketStore, MemoryTimers, StaticSecrets
+from sla.ports import StoredTicket
+from sla.sources.canonical import StandardWebhooksSource
 
 
 class StreamingStore(MemoryTicketStore):
@@ -33,16 +33,14 @@ class StreamingStore(MemoryTicketStore):
         super().__init__()
         self.stream: list[tuple[StoredTicket | None, StoredTicket]] = []
 
-    def save(
-        self, ticket: StoredTicket, state: TicketState, event: Any, received_at: datetime
-    ) -> None:
+    def save(self, ticket: StoredTicket, event: Any, received_at: datetime) -> None:
         old = self.tickets.get(ticket.ticket_id)
-        super().save(ticket, state, event, received_at)
+        super().save(ticket, event, received_at)
         self.stream.append((old, ticket))
 
-    def save_notices(self, ticket: StoredTicket, state: TicketState) -> None:
+    def save_notices(self, ticket: StoredTicket) -> None:
         old = self.tickets.get(ticket.ticket_id)
-        super().save_notices(ticket, state)
+        super().save_notices(ticket)
         self.stream.append((old, ticket))
 
 
@@ -56,10 +54,9 @@ class World:
     fired: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.webhooks = WebhookService(
-            self.policy, self.store, StaticSecrets(TEST_SECRET), 256 * 1024
-        )
-        self.notifier = NotifierService(self.policy, self.store, self.topic, self.timers)
+        source = StandardWebhooksSource(self.policy, StaticSecrets(TEST_SECRET))
+        self.webhooks = WebhookService(self.policy, self.store, {"tickets": source}, 256 * 1024)
+        self.notifier = NotifierService(self.store, self.topic, self.timers)
         self.sync = TimerSync(self.notifier, self.timers)
         self.sweeper = Sweeper(self.store, self.notifier, self.timers)
 
@@ -74,22 +71,8 @@ class World:
         pump: bool = True,
         **ticket: Any,
     ) -> IngestResult:
-        snapshot = {
-            "id": "T-1",
-            "created_at": "2026-11-25T08:59:00Z",
-            "plan": "professional",
-            "priority": 2,
-        }
-        snapshot.update(ticket)
-        body = json.dumps(
-            {
-                "type": type_,
-                "occurred_at": occurred_at,
-                "ticket": snapshot,
-                "actor": {"type": actor},
-                "reason": reason,
-            }
-        ).encode()
+        ticket.setdefault("id", "T-1")
+        body = ticket_bytes(type_, occurred_at, actor=actor, reason=reason, **ticket)
         headers = signature_headers(body, int(self.now.timestamp()), msg_id=msg_id)
         result = self.webhooks.ingest(headers, body.decode(), False, self.now)
         if pump:  # pump=False: written, its stream record not read yet
@@ -128,8 +111,7 @@ def check_invariants(world: World) -> None:
     counts = Counter((n.ticket_id, n.type, n.for_) for n in world.topic.sent)
     assert all(c == 1 for c in counts.values()), f"a notice went out twice: {counts}"
     for ticket_id, stored in world.store.tickets.items():
-        state = world.store.states[ticket_id]
-        for item in owed(state, stored.published):
+        for item in owed(stored.state, stored.published):
             if item.due_at <= world.now:
                 raise AssertionError(
                     f"{ticket_id} owes {item.kind} for {item.for_} since {item.due_at}"

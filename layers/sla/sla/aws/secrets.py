@@ -1,4 +1,5 @@
-"""Where the webhook signing secrets come from: Secrets Manager on AWS, the environment locally.
+"""The webhook signing secrets from Secrets Manager (on AWS; locally they come from the
+environment: ``sla.fakes.StaticSecrets``).
 
 The secret's value is one or more whitespace-separated ``whsec_<base64>`` secrets (the first is
 the current one; during a rotation put the new one first and keep the old one after it).
@@ -9,38 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from sla import aws
-from sla.errors import ConfigurationError, TransientError
-from sla.signature import SigningSecret, parse_secrets
+from sla.aws import clients
+from sla.core.errors import ConfigurationError, TransientError
+from sla.core.signature import SigningSecret, parse_secrets
 
-__all__ = ["SecretSource", "SecretsManagerSecrets", "StaticSecrets"]
-
-
-class SecretSource(Protocol):
-    def current(self) -> tuple[SigningSecret, ...]:
-        """The secrets to verify with (cached)."""
-
-    def refreshed(self) -> tuple[SigningSecret, ...] | None:
-        """Fresh secrets after a verification failure, or None when a refresh is not due
-        (refreshes are rate-limited so that forged traffic cannot force a fetch per request)."""
-
-
-class StaticSecrets:
-    """Secrets fixed at start-up (``SLA_WEBHOOK_SECRET`` in the local stack and in tests)."""
-
-    def __init__(self, text: str) -> None:
-        try:
-            self._secrets = parse_secrets(text)
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
-
-    def current(self) -> tuple[SigningSecret, ...]:
-        return self._secrets
-
-    def refreshed(self) -> tuple[SigningSecret, ...] | None:
-        return None
+__all__ = ["SecretsManagerSecrets"]
 
 
 class SecretsManagerSecrets:
@@ -71,7 +47,7 @@ class SecretsManagerSecrets:
         if self._provider is None:
             from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-            client = aws.client("secretsmanager", connect_timeout=2, read_timeout=5)
+            client = clients.client("secretsmanager", connect_timeout=2, read_timeout=5)
             self._provider = SecretsProvider(boto3_client=client)
         return self._provider
 

@@ -11,11 +11,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sla.calendar import BusinessCalendar, CalendarConfig, from_epoch_us, to_epoch_us
+from sla.core.calendar import BusinessCalendar, CalendarConfig, from_epoch_us, to_epoch_us
+from sla.core.terms import (
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_PRODUCT_STAGE,
+    Clock,
+    PriorityReason,
+    Target,
+    TargetKind,
+    Terms,
+)
 
 __all__ = [
     "Classification",
@@ -28,16 +36,11 @@ __all__ = [
     "load_policy",
 ]
 
-Clock = Literal["business", "elapsed"]
-PriorityReason = Literal["requested", "default", "non_production", "agent"]
-TargetKind = Literal["targeted", "exempt", "no_target"]
 
-DEFAULT_ENVIRONMENT = "production"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
 _NO_TARGET = (False, -1)
 _RULE_CACHE_SIZE = 4096
-DEFAULT_PRODUCT_STAGE = "ga"
 
 
 class PolicyError(ValueError):
@@ -108,18 +111,6 @@ class PolicyConfig(BaseModel):
     @property
     def priorities(self) -> tuple[int, ...]:
         return tuple(sorted(next(p.targets for p in self.plans.values() if p.targets)))
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A first-response target: so many hours on a clock."""
-
-    hours: int | float
-    clock: Clock
-
-    @property
-    def duration(self) -> timedelta:
-        return timedelta(hours=self.hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +246,20 @@ class Policy:
             return Due(from_epoch_us(start + warning), from_epoch_us(start + total))
         add = self.calendar.add_us
         return Due(add(start, warning), add(start, total))
+
+    def terms(self, clock_started_at: datetime, classification: Classification) -> Terms:
+        """The SLA terms of a classified ticket whose clock started then."""
+        due = self.due(clock_started_at, classification)
+        return Terms(
+            plan=classification.plan,
+            requested_priority=classification.requested_priority,
+            priority=classification.priority,
+            priority_reason=classification.priority_reason,
+            target=classification.target,
+            clock_started_at=clock_started_at,
+            warning_at=due.warning_at if due else None,
+            deadline=due.deadline if due else None,
+        )
 
     def deadline(
         self,

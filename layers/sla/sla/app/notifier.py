@@ -14,13 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sla.errors import TransientError
-from sla.notices import Notice, NoticeKind, Owed, notification_id, owed, schedule_name
-from sla.policy import Policy
-from sla.publisher import TYPES, Notification, Publisher
-from sla.store import StoredTicket, TicketStore, VersionConflictError
-from sla.ticket import TicketState, reduce_events, sla_view
-from sla.timers import TimerInput, TimerScheduler, fire_at
+from sla.core.errors import TransientError
+from sla.core.notices import (
+    Notice,
+    NoticeKind,
+    Owed,
+    due_at,
+    fire_at,
+    notification_id,
+    owed,
+    schedule_name,
+)
+from sla.core.state import TicketState
+from sla.core.view import sla_view
+from sla.ports import (
+    TYPES,
+    Notification,
+    Publisher,
+    StoredTicket,
+    TicketStore,
+    TimerInput,
+    TimerScheduler,
+    VersionConflictError,
+)
 
 __all__ = ["Judgement", "NotifierService"]
 
@@ -44,18 +60,13 @@ class Judgement:
 class NotifierService:
     def __init__(
         self,
-        policy: Policy,
         store: TicketStore,
         publisher: Publisher,
         timers: TimerScheduler | None = None,
     ) -> None:
-        self.policy = policy
         self.store = store
         self.publisher = publisher
         self.timers = timers
-
-    def reduce(self, stored: StoredTicket) -> TicketState:
-        return reduce_events(stored.events, self.policy)
 
     # a timer fired
     def judge(self, ticket_id: str, kind: NoticeKind, for_: datetime, now: datetime) -> Judgement:
@@ -63,7 +74,7 @@ class NotifierService:
             stored = self.store.load(ticket_id)
             if stored is None:
                 return Judgement(ticket_id, kind, for_, "stale")
-            state = self.reduce(stored)
+            state = stored.state
             match = next(
                 (o for o in owed(state, stored.published) if o.kind == kind and o.for_ == for_),
                 None,
@@ -84,7 +95,7 @@ class NotifierService:
         stored = self.store.load(ticket_id)
         if stored is None:
             return []
-        due = [o for o in owed(self.reduce(stored), stored.published) if o.due_at <= now]
+        due = [o for o in owed(stored.state, stored.published) if o.due_at <= now]
         return [self.judge(ticket_id, o.kind, o.for_, now) for o in due]
 
     def _arm(self, ticket_id: str, item: Owed, now: datetime) -> None:
@@ -130,11 +141,17 @@ class NotifierService:
             stored = self.store.load(ticket_id)
             if stored is None or (notice.kind, notice.for_) in stored.published:
                 return
+            notices = (*stored.notices, notice)
+            published = frozenset((n.kind, n.for_) for n in notices)
             updated = StoredTicket(
-                stored.ticket_id, stored.version + 1, stored.events, (*stored.notices, notice)
+                stored.ticket_id,
+                stored.version + 1,
+                stored.state,
+                notices,
+                due_at(stored.state, published),
             )
             try:
-                self.store.save_notices(updated, self.reduce(updated))
+                self.store.save_notices(updated)
                 return
             except VersionConflictError:
                 continue

@@ -10,18 +10,27 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sla.policy import load_policy
-from sla.secrets import SecretsManagerSecrets, SecretSource, StaticSecrets
-from sla.service import WebhookService
-from sla.settings import WebhookSettings
-from sla.store import DynamoTicketStore
+from sla.app.api import WebhookService
+from sla.aws.store import DynamoTicketStore
+from sla.core.policy import load_policy
+from sla.runtime.settings import WebhookSettings
+from sla.sources.canonical import StandardWebhooksSource
 
 if TYPE_CHECKING:  # the webhook function never loads the notifier's modules (cold start)
-    from sla.notifier import NotifierService
-    from sla.timers import SchedulerTimers
-    from sla.timersync import Sweeper, TimerSync
+    from sla.app.notifier import NotifierService
+    from sla.app.sweeper import Sweeper
+    from sla.app.timersync import TimerSync
+    from sla.aws.scheduler import SchedulerTimers
+    from sla.ports import SecretSource
 
-__all__ = ["notifier_service", "reset", "sweeper", "timer_sync", "webhook_service"]
+__all__ = [
+    "notifier_service",
+    "notifier_store",
+    "reset",
+    "sweeper",
+    "timer_sync",
+    "webhook_service",
+]
 
 
 @cache
@@ -29,22 +38,27 @@ def webhook_service() -> WebhookService:
     settings = WebhookSettings.from_env(os.environ)
     secrets: SecretSource
     if settings.secret_arn:
+        from sla.aws.secrets import SecretsManagerSecrets
+
         secrets = SecretsManagerSecrets(settings.secret_arn, max_age=settings.secret_max_age)
     else:
+        from sla.fakes import StaticSecrets
+
         assert settings.webhook_secret is not None
         secrets = StaticSecrets(settings.webhook_secret)
+    loaded = load_policy(settings.policy_file)
     return WebhookService(
-        policy=load_policy(settings.policy_file),
-        store=DynamoTicketStore(settings.table_name),
-        secrets=secrets,
+        policy=loaded,
+        store=DynamoTicketStore(settings.table_name, loaded),
+        sources={"tickets": StandardWebhooksSource(loaded, secrets)},
         body_limit=settings.body_limit,
     )
 
 
 @cache
 def _timers() -> SchedulerTimers:
-    from sla.settings import NotifierSettings
-    from sla.timers import SchedulerTarget, SchedulerTimers
+    from sla.aws.scheduler import SchedulerTarget, SchedulerTimers
+    from sla.runtime.settings import NotifierSettings
 
     settings = NotifierSettings.from_env(os.environ)
     return SchedulerTimers(
@@ -58,15 +72,23 @@ def _timers() -> SchedulerTimers:
 
 
 @cache
+def notifier_store() -> DynamoTicketStore:
+    """The store of the timers, notifier and sweeper functions (and its stream images)."""
+    from sla.runtime.settings import NotifierSettings
+
+    settings = NotifierSettings.from_env(os.environ)
+    return DynamoTicketStore(settings.table_name, load_policy(settings.policy_file))
+
+
+@cache
 def notifier_service() -> NotifierService:
-    from sla.notifier import NotifierService
-    from sla.publisher import SnsPublisher
-    from sla.settings import NotifierSettings
+    from sla.app.notifier import NotifierService
+    from sla.aws.sns import SnsPublisher
+    from sla.runtime.settings import NotifierSettings
 
     settings = NotifierSettings.from_env(os.environ)
     return NotifierService(
-        policy=load_policy(settings.policy_file),
-        store=DynamoTicketStore(settings.table_name),
+        store=notifier_store(),
         publisher=SnsPublisher(settings.topic_arn),
         timers=_timers(),
     )
@@ -74,14 +96,14 @@ def notifier_service() -> NotifierService:
 
 @cache
 def timer_sync() -> TimerSync:
-    from sla.timersync import TimerSync
+    from sla.app.timersync import TimerSync
 
     return TimerSync(notifier_service(), _timers())
 
 
 @cache
 def sweeper() -> Sweeper:
-    from sla.timersync import Sweeper
+    from sla.app.sweeper import Sweeper
 
     notifier = notifier_service()
     return Sweeper(notifier.store, notifier, _timers())
@@ -89,5 +111,12 @@ def sweeper() -> Sweeper:
 
 def reset() -> None:
     """Forget everything built (tests build again with another environment)."""
-    for built in (webhook_service, _timers, notifier_service, timer_sync, sweeper):
+    for built in (
+        webhook_service,
+        notifier_store,
+        _timers,
+        notifier_service,
+        timer_sync,
+        sweeper,
+    ):
         built.cache_clear()

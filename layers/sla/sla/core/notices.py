@@ -17,18 +17,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sla.ticket import TicketState
+from sla.core.state import TicketState
 
 __all__ = [
     "Notice",
     "NoticeKind",
     "Owed",
     "TimerKind",
+    "at_expression",
+    "check_schedule_name",
+    "due_at",
+    "fire_at",
     "notification_id",
     "owed",
     "schedule_name",
@@ -39,6 +44,10 @@ TimerKind = Literal["warning", "breach"]
 _NAMESPACE = uuid.UUID("5b1d6a3e-8f0c-4c55-9a55-2f4e1f6c9b10")
 # A breach is announced strictly after the deadline: a reply at the deadline itself is in time.
 BREACH_AFTER = timedelta(seconds=1)
+# Scheduler fires with minute precision, and a timer must be at least this far ahead
+MIN_LEAD = timedelta(seconds=60)
+_NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
+_AT = re.compile(r"at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,13 @@ def schedule_name(ticket_id: str, kind: TimerKind) -> str:
     return f"sla-{kind[0]}-" + digest.decode("ascii").rstrip("=").lower()
 
 
+def check_schedule_name(name: str) -> str:
+    """A schedule name as Scheduler allows it, or ValueError."""
+    if not _NAME.fullmatch(name):
+        raise ValueError("malformed schedule name")
+    return name
+
+
 def owed(state: TicketState, published: frozenset[tuple[str, datetime]]) -> list[Owed]:
     """Every notice this state owes that is not in ``published`` (pairs of kind and instant)."""
     if state.kind != "targeted" or state.deadline is None or state.warning_at is None:
@@ -90,3 +106,31 @@ def owed(state: TicketState, published: frozenset[tuple[str, datetime]]) -> list
 def next_due(items: list[Owed]) -> datetime | None:
     """When the earliest owed notice falls due (the sweeper's index), or None."""
     return min((o.due_at for o in items), default=None)
+
+
+def due_at(state: TicketState, published: frozenset[tuple[str, datetime]]) -> datetime | None:
+    """When the earliest notice this state owes falls due (the sweeper's index), or None."""
+    return next_due(owed(state, published))
+
+
+def fire_at(due: datetime, now: datetime) -> datetime | None:
+    """When to fire for an instant due then: a whole minute at or after it, and never less than a
+    minute ahead of now; None when it is due already (judge it at once instead)."""
+    if due <= now:
+        return None
+    due = max(due, now + MIN_LEAD).astimezone(UTC)
+    whole = due.replace(second=0, microsecond=0)
+    return whole if whole == due else whole + timedelta(minutes=1)
+
+
+def at_expression(when: datetime, now: datetime) -> str:
+    """The one-time schedule expression ``at(...)`` for ``when`` (UTC, a whole minute, in the
+    future), checked: Scheduler (and moto) would take a malformed one."""
+    if when.tzinfo is None or when.utcoffset() != timedelta(0):
+        raise ValueError("a schedule time must be UTC")
+    if when <= now:
+        raise ValueError("a schedule time must be in the future")
+    expression = f"at({when:%Y-%m-%dT%H:%M:%S})"
+    if not _AT.fullmatch(expression):
+        raise ValueError(f"malformed schedule expression {expression}")
+    return expression

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import IO, Any, NoReturn
 
-from sla.policy import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE, Policy, PolicyError, load_policy
+from sla.core.policy import Policy, PolicyError, load_policy
+from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
 
 __all__ = ["format_instant", "main", "parse_instant"]
 
@@ -97,13 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    import boto3  # only this subcommand talks to AWS
+    from sla.aws.clients import client  # only this subcommand talks to AWS
+    from sla.tools.replay import Replayer, lambda_invoker
 
-    from sla.replay import Replayer, lambda_invoker
-
-    session = boto3.session.Session(region_name=args.region)
+    region = {"region_name": args.region} if args.region else {}
     replayer = Replayer(
-        session.client("sqs"), lambda_invoker(session.client("lambda")), args.notifier, args.sweeper
+        client("sqs", **region),
+        lambda_invoker(client("lambda", **region)),
+        args.notifier,
+        args.sweeper,
     )
     report = replayer.replay(args.queue_url)
     print(

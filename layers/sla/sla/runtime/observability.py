@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-__all__ = ["NOTICE_METRICS", "build_tracer", "count", "logger", "metrics", "tracer", "tracing_on"]
+if TYPE_CHECKING:
+    from sla.app.notifier import Judgement
+
+__all__ = [
+    "NOTICE_METRICS",
+    "build_tracer",
+    "count",
+    "count_published",
+    "logger",
+    "metrics",
+    "tracer",
+    "tracing_on",
+]
 
 NAMESPACE = "SlaKeeper"
 NOTICE_METRICS = {"warning": "Warnings", "breach": "Breaches", "retraction": "Retractions"}
@@ -106,3 +118,10 @@ def count(name: str, plan: str, priority: int, value: int = 1) -> None:
     ) as metric:
         metric.add_dimension(name="plan", value=plan or "unknown")
         metric.add_dimension(name="priority", value=str(priority))
+
+
+def count_published(judgements: Iterable[Judgement]) -> None:
+    """One count per notice that went out, by kind, plan and priority."""
+    for judged in judgements:
+        if judged.outcome == "published":
+            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sla.errors import ConfigurationError
+from sla.core.errors import ConfigurationError
 
 __all__ = ["NotifierSettings", "WebhookSettings"]
 

@@ -1,0 +1,382 @@
+"""The DynamoDB adapter of the ticket store.
+
+One partition per ticket (``pk = T#<id>``), holding:
+
+* the ticket item (``sk = TICKET``): the reduced state, the published notices, a version, and the
+  sparse index attributes of tickets that owe a notice. Its size does not depend on how many
+  events the ticket has;
+* one item per accepted delivery (``sk = DELIVERY#<event id>``): the event itself, which is also
+  its dedupe record;
+* one claim per notice (``sk = NOTICE#<kind>#<instant>``), written by the notifier.
+
+A delivery is one transaction of two puts: the delivery (condition: not seen) and the ticket
+(condition: the version read). The sweeper's index (``DueIndex``) is sharded by a hash of the ticket
+id over ``DUE_SHARDS`` partition keys, so that herds of tickets sharing a deadline spread their
+index writes. Tickets written by the first layout (every event inside the ticket item, one index
+key ``due``) are read as they are and rewritten in this layout by their next write.
+
+The item layout is private to this module; callers see :class:`sla.ports.StoredTicket`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sla.aws.clients import LazyClient
+from sla.aws.errors import Cancelled, call
+from sla.core.events import TicketEvent
+from sla.core.notices import Notice
+from sla.core.policy import Policy
+from sla.core.state import TicketState, reduce_events
+from sla.ports import ClaimResult, DuplicateDeliveryError, StoredTicket, VersionConflictError
+
+__all__ = [
+    "DUE_SHARDS",
+    "DynamoTicketStore",
+    "delivery_item",
+    "due_shard",
+    "item_size",
+    "ticket_change",
+    "ticket_item",
+]
+
+TICKET_SK = "TICKET"
+DELIVERY_PREFIX = "DELIVERY#"
+NOTICE_PREFIX = "NOTICE#"
+DUE_INDEX = "DueIndex"
+DUE_SHARDS = 32
+LEGACY_DUE_SHARD = "due"  # the first layout's one index key, still read
+SERVICE = "The ticket store"
+
+
+class _ConditionFailed(Exception):
+    pass
+
+
+def _pk(ticket_id: str) -> str:
+    return f"T#{ticket_id}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def due_shard(ticket_id: str) -> str:
+    """The index partition of a ticket: stable, and spread evenly over ``DUE_SHARDS`` keys."""
+    digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
+    return f"due#{int.from_bytes(digest[:4], 'big') % DUE_SHARDS:02d}"
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size in bytes by DynamoDB's rules: each attribute's name in UTF-8 plus its value
+    (a string's UTF-8 bytes; a number's significant digits, two per byte, plus one). Write units
+    are per started KiB (twice that in a transaction), read units per started 4 KiB."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode("utf-8"))
+        ((kind, raw),) = value.items()
+        if kind == "N":
+            digits = raw.lstrip("-").replace(".", "").strip("0") or "0"
+            size += (len(digits) + 1) // 2 + 1
+        else:
+            size += len(str(raw).encode("utf-8"))
+    return size
+
+
+def _notices_json(notices: tuple[Notice, ...]) -> str:
+    return json.dumps(
+        [{"kind": n.kind, "for": _iso(n.for_), "id": n.id} for n in notices], separators=(",", ":")
+    )
+
+
+def _state_json(state: TicketState) -> str:
+    """The state without what the item holds already (the ticket id, twice)."""
+    return state.model_dump_json(
+        exclude={"history": True, "ticket_id": True, "snapshot": {"id"}}, exclude_none=True
+    )
+
+
+def _state(text: str, ticket_id: str) -> TicketState:
+    data = json.loads(text)
+    data["ticket_id"] = ticket_id
+    data["snapshot"]["id"] = ticket_id
+    return TicketState.model_validate(data)
+
+
+def ticket_item(ticket: StoredTicket, updated_at: datetime) -> dict[str, Any]:
+    """The ticket item as written (public for the size checks of tests and benchmarks)."""
+    state = ticket.state
+    item: dict[str, Any] = {
+        "pk": {"S": _pk(ticket.ticket_id)},
+        "sk": {"S": TICKET_SK},
+        "ticket_id": {"S": ticket.ticket_id},
+        "version": {"N": str(ticket.version)},
+        "state": {"S": _state_json(state)},
+        "notices": {"S": _notices_json(ticket.notices)},
+        "updated_at": {"S": _iso(updated_at)},
+    }
+    if ticket.due_at is not None:  # sparse: only tickets that owe a notice are in the index
+        item["due_shard"] = {"S": due_shard(ticket.ticket_id)}
+        item["due_at"] = {"S": _iso(ticket.due_at)}
+    return item
+
+
+def delivery_item(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
+    """The delivery item as written: the event, and its dedupe record."""
+    return {
+        "pk": {"S": _pk(event.ticket.id)},
+        "sk": {"S": DELIVERY_PREFIX + event.event_id},
+        "received_at": {"S": _iso(received_at) or ""},
+        "event": {"S": event.model_dump_json(exclude_defaults=True)},
+    }
+
+
+def ticket_from_item(item: dict[str, Any], policy: Policy) -> StoredTicket:
+    """A ticket from its item, or from a stream image (the same shape). An item of the first
+    layout holds its events instead of its state: it is reduced here, once."""
+    if "state" in item:
+        state = _state(item["state"]["S"], item["ticket_id"]["S"])
+    else:
+        events = [TicketEvent.model_validate(e) for e in json.loads(item["events"]["S"])]
+        state = reduce_events(events, policy).model_copy(update={"history": None})
+    raw_notices = json.loads(item["notices"]["S"]) if "notices" in item else []
+    notices = tuple(
+        Notice(n["kind"], datetime.fromisoformat(n["for"]), n["id"]) for n in raw_notices
+    )
+    due = item.get("due_at", {}).get("S")
+    return StoredTicket(
+        ticket_id=item["ticket_id"]["S"],
+        version=int(item["version"]["N"]),
+        state=state,
+        notices=notices,
+        due_at=datetime.fromisoformat(due) if due else None,
+    )
+
+
+def ticket_change(
+    record: dict[str, Any], policy: Policy
+) -> tuple[StoredTicket | None, StoredTicket | None] | None:
+    """The ``(old, new)`` tickets of a stream record (``dynamodb`` part), or None when the
+    record is not about a ticket item (a delivery or a notice claim)."""
+    if record.get("Keys", {}).get("sk", {}).get("S") != TICKET_SK:
+        return None
+    old, new = record.get("OldImage"), record.get("NewImage")
+    return (
+        ticket_from_item(old, policy) if old else None,
+        ticket_from_item(new, policy) if new else None,
+    )
+
+
+class DynamoTicketStore:
+    """The DynamoDB adapter; the client is made on first use."""
+
+    client = LazyClient("dynamodb", connect_timeout=2, read_timeout=5)
+
+    def __init__(self, table_name: str, policy: Policy, client: Any = None) -> None:
+        self.table_name = table_name
+        self.policy = policy  # to read tickets of the first layout
+        if client is not None:
+            self.client = client
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        handled = {"ConditionalCheckFailedException": _ConditionFailed}
+        return call(self.client, SERVICE, operation, handled, **kwargs)
+
+    def change(
+        self, record: dict[str, Any]
+    ) -> tuple[StoredTicket | None, StoredTicket | None] | None:
+        """The ``(old, new)`` tickets of a stream record; None for other items' records."""
+        return ticket_change(record, self.policy)
+
+    def load(self, ticket_id: str) -> StoredTicket | None:
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={"pk": {"S": _pk(ticket_id)}, "sk": {"S": TICKET_SK}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else ticket_from_item(item, self.policy)
+
+    def events(self, ticket_id: str) -> list[TicketEvent]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": _pk(ticket_id)},
+                ":prefix": {"S": DELIVERY_PREFIX},
+            },
+            "ProjectionExpression": "#event",
+            "ExpressionAttributeNames": {"#event": "event"},
+            "ConsistentRead": True,
+        }
+        events: list[TicketEvent] = []
+        while True:
+            page = self._call("query", **kwargs)
+            events.extend(
+                TicketEvent.model_validate_json(i["event"]["S"]) for i in page.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in page:
+                return events
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _ticket_put(self, ticket: StoredTicket, updated_at: datetime) -> dict[str, Any]:
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": ticket_item(ticket, updated_at),
+        }
+        if ticket.version == 1:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(ticket.version - 1)}}
+        return put
+
+    def save(self, ticket: StoredTicket, event: TicketEvent, received_at: datetime) -> None:
+        delivery = {
+            "TableName": self.table_name,
+            "Item": delivery_item(event, received_at),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            self._call(
+                "transact_write_items",
+                TransactItems=[{"Put": delivery}, {"Put": self._ticket_put(ticket, received_at)}],
+            )
+        except Cancelled as cancelled:
+            if cancelled.at(0) == "ConditionalCheckFailed":
+                raise DuplicateDeliveryError(event.event_id) from None
+            if cancelled.at(1) == "ConditionalCheckFailed":
+                raise VersionConflictError(ticket.ticket_id) from None
+            cancelled.raise_transient_or_fatal(SERVICE)
+
+    def save_notices(self, ticket: StoredTicket) -> None:
+        put = self._ticket_put(ticket, ticket.state.last_at)
+        try:
+            self._call("put_item", **put)
+        except _ConditionFailed:
+            raise VersionConflictError(ticket.ticket_id) from None
+
+    def _notice_key(self, ticket_id: str, notice: Notice) -> dict[str, Any]:
+        return {
+            "pk": {"S": _pk(ticket_id)},
+            "sk": {"S": f"{NOTICE_PREFIX}{notice.kind}#{_iso(notice.for_)}"},
+        }
+
+    def claim(
+        self, ticket: StoredTicket, notice: Notice, now: datetime, lease_until: datetime
+    ) -> ClaimResult:
+        key = self._notice_key(ticket.ticket_id, notice)
+        try:
+            self._call(
+                "transact_write_items",
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": {"S": _pk(ticket.ticket_id)}, "sk": {"S": TICKET_SK}},
+                            "ConditionExpression": "version = :v",
+                            "ExpressionAttributeValues": {":v": {"N": str(ticket.version)}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **key,
+                                "notification_id": {"S": notice.id},
+                                "kind": {"S": notice.kind},
+                                "state": {"S": "claimed"},
+                                "lease_until": {"N": str(int(lease_until.timestamp()))},
+                                "claimed_at": {"S": _iso(now) or ""},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk) OR "
+                            "(#state = :claimed AND lease_until < :now)",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": {
+                                ":claimed": {"S": "claimed"},
+                                ":now": {"N": str(int(now.timestamp()))},
+                            },
+                        }
+                    },
+                ],
+            )
+        except Cancelled as cancelled:
+            if cancelled.at(0) == "ConditionalCheckFailed":
+                return "conflict"
+            if cancelled.at(1) == "ConditionalCheckFailed":
+                existing = self._call(
+                    "get_item", TableName=self.table_name, Key=key, ConsistentRead=True
+                ).get("Item", {})
+                published = existing.get("state", {}).get("S") == "published"
+                return "published" if published else "in_flight"
+            cancelled.raise_transient_or_fatal(SERVICE)
+        return "claimed"
+
+    def release(self, ticket_id: str, notice: Notice) -> None:
+        with contextlib.suppress(_ConditionFailed):  # published meanwhile, or gone
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=self._notice_key(ticket_id, notice),
+                UpdateExpression="SET lease_until = :zero",
+                ConditionExpression="#state = :claimed",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":claimed": {"S": "claimed"}},
+            )
+
+    def mark_published(self, ticket_id: str, notice: Notice, now: datetime) -> None:
+        self._call(
+            "update_item",
+            TableName=self.table_name,
+            Key=self._notice_key(ticket_id, notice),
+            UpdateExpression="SET #state = :published, published_at = :now",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":published": {"S": "published"},
+                ":now": {"S": _iso(now) or ""},
+            },
+        )
+
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
+        """Every shard of the index (and the first layout's one key), one paginated Query each."""
+        shards = [f"due#{n:02d}" for n in range(DUE_SHARDS)] + [LEGACY_DUE_SHARD]
+        cutoff = _iso(changed_before)
+        found: list[tuple[str, str]] = []
+        for shard in shards:
+            found.extend(self._owing_in(shard, until, since, cutoff))
+        found.sort()
+        return [ticket_id for _, ticket_id in found]
+
+    def _owing_in(
+        self, shard: str, until: datetime, since: datetime | None, cutoff: str | None
+    ) -> list[tuple[str, str]]:
+        condition = "due_shard = :shard AND due_at <= :until"
+        values = {":shard": {"S": shard}, ":until": {"S": _iso(until)}}
+        if since is not None:
+            condition = "due_shard = :shard AND due_at BETWEEN :since AND :until"
+            values[":since"] = {"S": _iso(since)}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "ticket_id, due_at, updated_at",
+        }
+        found: list[tuple[str, str]] = []
+        while True:
+            page = self._call("query", **kwargs)
+            found.extend(
+                (i["due_at"]["S"], i["ticket_id"]["S"])
+                for i in page.get("Items", [])
+                if cutoff is None or i.get("updated_at", {}).get("S", "") < cutoff
+            )
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

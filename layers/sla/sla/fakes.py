@@ -1,0 +1,156 @@
+"""The in-memory twins of the ports: the same semantics in dicts, for unit tests, the in-memory
+pipeline, and (``StaticSecrets``) the local stack's secret from the environment. The contract
+suites in ``tests/contract`` hold each twin to its AWS adapter's behaviour."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sla.core.errors import ConfigurationError
+from sla.core.events import TicketEvent
+from sla.core.notices import Notice, at_expression, check_schedule_name
+from sla.core.signature import SigningSecret, parse_secrets
+from sla.ports import (
+    ClaimResult,
+    DuplicateDeliveryError,
+    Notification,
+    StoredTicket,
+    TimerInput,
+    VersionConflictError,
+)
+
+__all__ = ["MemoryPublisher", "MemoryTicketStore", "MemoryTimers", "StaticSecrets"]
+
+
+class MemoryTicketStore:
+    """The ticket store in dicts. ``fail_next`` (a callable that raises) fails the next save,
+    before anything is written, as a faulty network would."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tickets: dict[str, StoredTicket] = {}
+        self.updated: dict[str, datetime] = {}
+        self.claims: dict[tuple[str, str, datetime], tuple[str, datetime]] = {}
+        self.deliveries: dict[str, dict[str, TicketEvent]] = {}
+        self.fail_next: Callable[[], None] | None = None
+
+    def load(self, ticket_id: str) -> StoredTicket | None:
+        return self.tickets.get(ticket_id)
+
+    def events(self, ticket_id: str) -> list[TicketEvent]:
+        with self._lock:
+            return list(self.deliveries.get(ticket_id, {}).values())
+
+    def save(self, ticket: StoredTicket, event: TicketEvent, received_at: datetime) -> None:
+        with self._lock:
+            if self.fail_next is not None:
+                fail, self.fail_next = self.fail_next, None
+                fail()
+            recorded = self.deliveries.setdefault(ticket.ticket_id, {})
+            if event.event_id in recorded:
+                raise DuplicateDeliveryError(event.event_id)
+            self._check_version(ticket)
+            recorded[event.event_id] = event
+            self.tickets[ticket.ticket_id] = ticket
+            self.updated[ticket.ticket_id] = received_at
+
+    def _check_version(self, ticket: StoredTicket) -> None:
+        current = self.tickets.get(ticket.ticket_id)
+        if (current.version if current else 0) != ticket.version - 1:
+            raise VersionConflictError(ticket.ticket_id)
+
+    def save_notices(self, ticket: StoredTicket) -> None:
+        with self._lock:
+            self._check_version(ticket)
+            self.tickets[ticket.ticket_id] = ticket
+
+    def claim(
+        self, ticket: StoredTicket, notice: Notice, now: datetime, lease_until: datetime
+    ) -> ClaimResult:
+        with self._lock:
+            current = self.tickets.get(ticket.ticket_id)
+            if current is None or current.version != ticket.version:
+                return "conflict"
+            key = (ticket.ticket_id, notice.kind, notice.for_)
+            existing = self.claims.get(key)
+            if existing is not None:
+                if existing[0] == "published":
+                    return "published"
+                if existing[1] >= now:
+                    return "in_flight"
+            self.claims[key] = ("claimed", lease_until)
+            return "claimed"
+
+    def release(self, ticket_id: str, notice: Notice) -> None:
+        with self._lock:
+            key = (ticket_id, notice.kind, notice.for_)
+            if self.claims.get(key, ("",))[0] == "claimed":
+                self.claims[key] = ("claimed", datetime.min.replace(tzinfo=UTC))
+
+    def mark_published(self, ticket_id: str, notice: Notice, now: datetime) -> None:
+        with self._lock:
+            self.claims[(ticket_id, notice.kind, notice.for_)] = ("published", now)
+
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
+        found = []
+        for ticket_id, stored in list(self.tickets.items()):
+            due = stored.due_at
+            if due is None or due > until or (since is not None and due < since):
+                continue
+            if changed_before is not None and self.updated[ticket_id] >= changed_before:
+                continue
+            found.append((due, ticket_id))
+        return [ticket_id for _, ticket_id in sorted(found)]
+
+
+class MemoryTimers:
+    """Schedules in a dict, with the same validation as the Scheduler adapter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.schedules: dict[str, tuple[datetime, TimerInput]] = {}
+
+    def set(self, name: str, when: datetime, payload: TimerInput, now: datetime) -> None:
+        at_expression(when, now)
+        check_schedule_name(name)
+        with self._lock:
+            self.schedules[name] = (when, payload)
+
+    def delete(self, name: str) -> None:
+        with self._lock:
+            self.schedules.pop(name, None)
+
+    def exists(self, name: str) -> bool:
+        return name in self.schedules
+
+
+class MemoryPublisher:
+    """Records what was published."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: list[Notification] = []
+
+    def publish(self, notification: Notification) -> None:
+        with self._lock:
+            self.sent.append(notification)
+
+
+class StaticSecrets:
+    """Secrets fixed at start-up (``SLA_WEBHOOK_SECRET`` in the local stack and in tests)."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self._secrets = parse_secrets(text)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+
+    def current(self) -> tuple[SigningSecret, ...]:
+        return self._secrets
+
+    def refreshed(self) -> tuple[SigningSecret, ...] | None:
+        return None

@@ -1,0 +1,174 @@
+"""The ports: the small interfaces the use cases talk to the outside world through, and the values
+they exchange. Each has one AWS adapter (``sla.aws``) and one in-memory twin (``sla.fakes``); the
+contract suites in ``tests/contract`` run the same cases against both."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sla.core.events import TicketEvent
+from sla.core.notices import Notice
+from sla.core.signature import SigningSecret
+from sla.core.state import TicketState
+from sla.core.view import SlaView
+
+__all__ = [
+    "TYPES",
+    "ClaimResult",
+    "DuplicateDeliveryError",
+    "Notification",
+    "NotificationType",
+    "Publisher",
+    "SecretSource",
+    "StoredTicket",
+    "TicketStore",
+    "TimerInput",
+    "TimerScheduler",
+    "VersionConflictError",
+]
+
+
+# -- the ticket store ----------------------------------------------------------------------------
+
+
+class VersionConflictError(Exception):
+    """Another writer changed the ticket since it was read: read again and apply again."""
+
+
+class DuplicateDeliveryError(Exception):
+    """This delivery was recorded already (by a concurrent request)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTicket:
+    """A ticket as stored: its reduced state, the notices published for it, its version, and when
+    its earliest owed notice falls due (None: it owes nothing; the sweeper's index)."""
+
+    ticket_id: str
+    version: int
+    state: TicketState
+    notices: tuple[Notice, ...] = ()
+    due_at: datetime | None = None
+
+    @property
+    def published(self) -> frozenset[tuple[str, datetime]]:
+        return frozenset((n.kind, n.for_) for n in self.notices)
+
+
+ClaimResult = Literal["claimed", "published", "in_flight", "conflict"]
+
+
+class TicketStore(Protocol):
+    def load(self, ticket_id: str) -> StoredTicket | None:
+        """The stored ticket, read consistently, or None. Its cost does not grow with the number
+        of the ticket's events."""
+
+    def events(self, ticket_id: str) -> list[TicketEvent]:
+        """Every event recorded for the ticket (the history, for a reorder or a read)."""
+
+    def save(self, ticket: StoredTicket, event: TicketEvent, received_at: datetime) -> None:
+        """Record ``event`` and write ``ticket`` (its version one more than the version read; 1
+        for a new ticket), atomically. Raises VersionConflictError, DuplicateDeliveryError,
+        TransientError or StoreError."""
+
+    def save_notices(self, ticket: StoredTicket) -> None:
+        """Write ``ticket`` (new notices, version one more than read). VersionConflictError."""
+
+    def claim(
+        self, ticket: StoredTicket, notice: Notice, now: datetime, lease_until: datetime
+    ) -> ClaimResult:
+        """Claim the right to publish ``notice``, if the ticket is still at the version read."""
+
+    def release(self, ticket_id: str, notice: Notice) -> None:
+        """Give a claim up (its publish failed) so that a retry can claim it at once."""
+
+    def mark_published(self, ticket_id: str, notice: Notice, now: datetime) -> None:
+        """Record that ``notice`` went out."""
+
+    def owing(
+        self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None
+    ) -> list[str]:
+        """Ids of tickets owing a notice due in ``[since, until]`` (the sparse index), leaving out
+        tickets written at or after ``changed_before`` (their stream records may be in flight)."""
+
+
+# -- timers --------------------------------------------------------------------------------------
+
+
+class TimerInput(BaseModel):
+    """What a schedule hands the notifier: which ticket, which notice, for which instant."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    ticket_id: str = Field(min_length=1, max_length=256)
+    kind: Literal["warning", "breach"]
+    for_: datetime = Field(alias="for")
+    version: Literal[1] = 1
+
+
+class TimerScheduler(Protocol):
+    def set(self, name: str, when: datetime, payload: TimerInput, now: datetime) -> None:
+        """Create the schedule, or move it when it exists."""
+
+    def delete(self, name: str) -> None:
+        """Remove the schedule; a missing one is fine."""
+
+    def exists(self, name: str) -> bool:
+        """Whether the schedule is there (the sweeper's check)."""
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+NotificationType = Literal["sla.warning", "sla.breached", "sla.breach_retracted"]
+TYPES: dict[str, NotificationType] = {
+    "warning": "sla.warning",
+    "breach": "sla.breached",
+    "retraction": "sla.breach_retracted",
+}
+
+
+class Notification(BaseModel):
+    """The message body. ``notification_id`` is stable: subscribers drop repeats by it."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    notification_id: str
+    type: NotificationType
+    ticket_id: str
+    for_: datetime = Field(alias="for")
+    published_at: datetime
+    sla: SlaView
+
+    def attributes(self) -> dict[str, dict[str, str]]:
+        return {
+            "type": {"DataType": "String", "StringValue": self.type},
+            "plan": {"DataType": "String", "StringValue": self.sla.plan},
+            "priority": {"DataType": "Number", "StringValue": str(self.sla.priority)},
+            "notification_id": {"DataType": "String", "StringValue": self.notification_id},
+        }
+
+    def body(self) -> str:
+        data = self.model_dump(mode="json", by_alias=True)
+        data["sla"].pop("history", None)
+        return json.dumps(data, separators=(",", ":"))
+
+
+class Publisher(Protocol):
+    def publish(self, notification: Notification) -> None: ...
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+
+class SecretSource(Protocol):
+    def current(self) -> tuple[SigningSecret, ...]:
+        """The secrets to verify with (cached)."""
+
+    def refreshed(self) -> tuple[SigningSecret, ...] | None:
+        """Fresh secrets after a verification failure, or None when a refresh is not due
+        (refreshes are rate-limited so that forged traffic cannot force a fetch per request)."""
