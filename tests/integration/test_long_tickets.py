@@ -19,7 +19,7 @@ from tests.integration.conftest import NOW, TABLE, Api, payload
 
 # An agent's note in German with an emoji, at the schema's limit of 1,024 characters: about
 # 1.1 KB of UTF-8 per event, so the first layout's item passed 400 KB at about delivery 112.
-REASON = ("Kunde meldet Totalausfall der Produktion – Eskalation an Team Süd 🚨 " * 16)[:1024]
+REASON = ("Kunde meldet Totalausfall der Produktion \u2013 Eskalation an Team Süd 🚨 " * 16)[:1024]
 TICKET_ITEM_BOUND = 2048  # bytes, whatever the history: the state is bounded by the schema
 
 
