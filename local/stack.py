@@ -4,8 +4,9 @@ between them done here.
 * a moto server on loopback, with the resources ``template.yaml`` declares (the table with its
   stream and index from the template itself; the schedule group, topic, queues and secret), and
   moto's transactions made to roll back item by item (``local/moto_patches.py``);
-* an HTTP server that turns requests into HTTP API (v2) events for the real webhook handler and
-  returns its responses unchanged;
+* an HTTP server (``local/server.py``, werkzeug) that does what API Gateway does in front of the
+  webhook function: requests become HTTP API (v2) events for the real handler, whose responses go
+  back unchanged; CORS as the template declares it; oversized and malformed requests refused;
 * a stream pump feeding the table's stream to the real timers handler in batches, retrying the
   records it reports as failed, and parking a record that keeps failing in the stream failure
   queue, as the event source mapping would;
@@ -31,20 +32,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from local.pumps import StreamReader, due_schedules
-from local.signing import http_api_event
+from local.server import Cors, LocalServer
 from local.template import load_template, table_kwargs
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 TABLE = "sla-tickets"
 GROUP = "sla-local"
-MAX_BODY = 6 * 1024 * 1024  # API Gateway's own limit; the handler enforces the contract's
 
 
 class Clock:
@@ -132,16 +130,14 @@ class LocalStack:
         )
         self._create_resources()
         self._load_handlers()
-        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), self._request_handler())
-        self.port = self.http.server_address[1]
-        self._spawn(self.http.serve_forever)
+        self.http = LocalServer(self, self.port, Cors.from_template()).start()
+        self.port = self.http.port
         self._spawn(self._pump_forever)
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self.http.shutdown()
-        self.http.server_close()
+        self.http.stop()
         for thread in self._threads:
             thread.join(timeout=15)  # the pump ends its current invocation before moto goes
         self.moto.stop()
@@ -229,6 +225,19 @@ class LocalStack:
             finally:
                 # metrics are off locally, but Powertools still buffers them until 100 values
                 self.handlers[name].metrics.clear_metrics()
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """The live schedules of the group with their ``at()`` and input (``/_local/schedules``)."""
+        names = self.scheduler.list_schedules(GroupName=GROUP).get("Schedules", [])
+        details = [self.scheduler.get_schedule(Name=s["Name"], GroupName=GROUP) for s in names]
+        return [
+            {
+                "name": d["Name"],
+                "at": d["ScheduleExpression"],
+                "input": json.loads(d["Target"]["Input"]),
+            }
+            for d in details
+        ]
 
     # -- pumps ------------------------------------------------------------------------------------
 
@@ -371,128 +380,3 @@ class LocalStack:
             f"for {body['for']}: status {sla['status']}, deadline {sla['deadline']} "
             f"(id {body['notification_id'][:8]})"
         )
-
-    # -- HTTP -------------------------------------------
-
-    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
-        stack = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, status: int, document: Any) -> None:
-                body = json.dumps(document, indent=2).encode()
-                self._respond(status, {"Content-Type": "application/json"}, body)
-
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._respond(413, {"Content-Type": "text/plain"}, b"Request Entity Too Large")
-                    self.close_connection = True
-                    return
-                body = self.rfile.read(length) if length else None
-                if parts.path.startswith("/_local/"):
-                    self._local(parts.path, body)
-                    return
-                query: dict[str, str] = {}
-                for name, value in parse_qsl(parts.query, keep_blank_values=True):
-                    # as HTTP API does: a repeated parameter arrives comma-joined
-                    query[name] = f"{query[name]},{value}" if name in query else value
-                event = http_api_event(
-                    self.command,
-                    parts.path,
-                    headers={k: v for k, v in self.headers.items()},
-                    body=body,
-                    query=query or None,
-                    time_epoch_ms=int(stack.clock.now().timestamp() * 1000),
-                )
-                event["rawQueryString"] = parts.query
-                result = stack.invoke("webhook", event)
-                payload = result.get("body") or ""
-                raw = (
-                    base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-                )
-                headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-                self._respond(result["statusCode"], headers, raw)
-
-            def _local(self, path: str, body: bytes | None) -> None:
-                if path == "/_local/notifications" and self.command == "GET":
-                    self._json(200, stack.notifications)
-                elif path == "/_local/clock" and self.command == "GET":
-                    self._json(200, {"now": stack.clock.now().isoformat()})
-                elif path == "/_local/clock" and self.command == "POST":
-                    try:
-                        request = json.loads(body or b"{}")
-                        now = stack.clock.advance(_duration(request, stack.clock.now()))
-                    except (ValueError, TypeError, AttributeError) as exc:
-                        self._json(400, {"error": str(exc)})
-                        return
-                    stack.pump()
-                    self._json(200, {"now": now.isoformat()})
-                elif path == "/_local/schedules" and self.command == "GET":
-                    names = stack.scheduler.list_schedules(GroupName=GROUP).get("Schedules", [])
-                    details = [
-                        stack.scheduler.get_schedule(Name=s["Name"], GroupName=GROUP) for s in names
-                    ]
-                    self._json(
-                        200,
-                        [
-                            {
-                                "name": d["Name"],
-                                "at": d["ScheduleExpression"],
-                                "input": json.loads(d["Target"]["Input"]),
-                            }
-                            for d in details
-                        ],
-                    )
-                else:
-                    self._json(404, {"error": "unknown local route"})
-
-            def _serve(self) -> None:
-                try:
-                    self._handle()
-                except Exception as exc:  # as API Gateway answers a failed integration: 500
-                    stack.echo(f"[local] {self.command} {self.path}: {type(exc).__name__}: {exc}")
-                    self._json(500, {"message": "Internal Server Error"})
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-        return Handler
-
-
-def _duration(request: dict[str, Any], now: datetime) -> timedelta:
-    """``{"advance": "4h30m"}`` or ``{"seconds": 3600}`` or ``{"until": "<ISO instant>"}``."""
-    if "seconds" in request:
-        return timedelta(seconds=float(request["seconds"]))
-    if "advance" in request:
-        text, total, number = str(request["advance"]), 0.0, ""
-        units = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-        for char in text:
-            if char.isdigit() or char == ".":
-                number += char
-            elif char in units and number:
-                total += float(number) * units[char]
-                number = ""
-            else:
-                raise ValueError("advance looks like 4h30m, 90m or 2d")
-        if number:
-            raise ValueError("advance needs a unit: d, h, m or s")
-        return timedelta(seconds=total)
-    if "until" in request:
-        target = datetime.fromisoformat(str(request["until"]))
-        if target.tzinfo is None:
-            raise ValueError("until needs a timezone")
-        return target - now
-    raise ValueError('send {"advance": "4h"}, {"seconds": 3600} or {"until": "<ISO instant>"}')
