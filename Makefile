@@ -70,7 +70,7 @@ run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run
 
 send: $(STAMP)
-	$(BIN)/python -m local.send $(EVENT)
+	@$(BIN)/python -m local.send $(EVENT)
 
 events: $(STAMP)
 	$(BIN)/python -m local.events

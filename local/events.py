@@ -4,8 +4,8 @@
     .venv/bin/python -m local.events --check  # fail if a file differs from what this writes
 
 They are signed with local.signing.TEST_SECRET at a fixed instant (2026-11-25T09:00:00Z), so a
-handler accepts them only with its clock at that instant (the tests do that); to send one to the
-local stack, re-sign it with the current time.
+handler accepts them only with its clock at that instant (the tests do that); ``make send`` posts
+one to the local stack, moved to the stack's clock and signed again.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """``make run``: the local stack in the foreground until Ctrl-C.
 
 PORT=3000 SLA_WEBHOOK_SECRET=whsec_... .venv/bin/python -m local.run
+
+It writes its URL and secret to ``.local-stack.json`` (``SLA_LOCAL_STATE`` to change) for
+``make send`` and the README's curl recipe. The stack's clock starts at real time, or at
+``SLA_LOCAL_NOW`` (an ISO instant with a timezone, e.g. ``2026-11-27T15:50:00Z``) to try a given
+day and hour; only ``POST /_local/clock`` moves it, and only forward.
 """
 
 from __future__ import annotations
@@ -14,31 +19,48 @@ import threading
 from local.stack import LocalStack
 
 
+def banner(stack: LocalStack, state: str) -> str:
+    url = stack.url
+    now = stack.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+    since = "from SLA_LOCAL_NOW" if os.environ.get("SLA_LOCAL_NOW") else "real time"
+    commands = [
+        ("make send EVENT=events/ticket-created.json", "the sample ticket, created at this clock;"),
+        ("", "it prints the deadline and how to get past it"),
+        (f"curl -s {url}/_local/schedules", "its timers"),
+        (f"curl -s {url}/tickets/T-1001/sla", "the SLA view with its history"),
+        (f"curl -s {url}/_local/notifications", "what was published"),
+        (f'curl -s -X POST {url}/_local/clock -d \'{{"advance": "1h"}}\'', "move time forward"),
+        (f'curl -s "{url}/sla/quote?plan=professional&priority=1"', "a quote"),
+    ]
+    width = max(len(command) for command, _ in commands if len(command) < 56) + 2
+    lines = "\n".join(
+        f"  {command:<{width}}{what}"
+        if len(command) < width
+        else f"  {command}\n  {'':<{width}}{what}"
+        for command, what in commands
+    )
+    return f"""
+sla-keeper local stack on {url}  (moto server at {os.environ["AWS_ENDPOINT_URL"]})
+signing secret: {stack.secret}  (URL and secret also in {state})
+clock: {now} ({since}), running; POST /_local/clock moves it forward
+
+{lines}
+
+Notifications are printed here as they are published. Ctrl-C stops everything.
+"""
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     stack = LocalStack(port=port, secret=os.environ.get("SLA_WEBHOOK_SECRET") or None).start()
-    url = stack.url
-    print(
-        f"""
-sla-keeper local stack on {url}  (moto server at {os.environ["AWS_ENDPOINT_URL"]})
-signing secret: {stack.secret}
-
-  make send EVENT=events/ticket-created.json          sign and post a sample event
-  curl -s "{url}/tickets/T-1001/sla"                   the SLA view with its history
-  curl -s "{url}/sla/quote?plan=professional&priority=1"
-  curl -s -X POST "{url}/_local/clock" -d '{{"advance": "5h"}}'   move time forward
-  curl -s "{url}/_local/notifications"                 what was published
-
-Notifications are printed here as they are published. Ctrl-C stops everything.
-""",
-        flush=True,
-    )
+    state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
+    with open(f"{state}.tmp", "w") as handle:  # for make send and the README's curl recipe
+        json.dump({"url": stack.url, "secret": stack.secret}, handle)
+    os.replace(f"{state}.tmp", state)  # whoever waits for the file never reads half of it
+    print(banner(stack, state), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
-    with open(state, "w") as handle:  # for make send: where, and with what, to sign
-        json.dump({"url": url, "secret": stack.secret}, handle)
     # a timed wait: a signal may land on another thread, and Python runs its handler only when
     # the main thread wakes; an untimed wait could then sleep through Ctrl-C for good
     while not stopped.wait(0.2):

@@ -46,11 +46,21 @@ GROUP = "sla-local"
 
 
 class Clock:
-    """Real time plus an offset that only ever grows (``/_local/clock``)."""
+    """Real time plus an offset that only ever grows (``/_local/clock``).
+
+    It starts at real time, or at ``SLA_LOCAL_NOW`` (an ISO instant with a timezone) when that is
+    set: a local-only setting, for trying (and testing) the stack on a chosen day and hour.
+    """
 
     def __init__(self) -> None:
         self._offset = timedelta(0)
         self._lock = threading.Lock()
+        start = os.environ.get("SLA_LOCAL_NOW")
+        if start:
+            instant = datetime.fromisoformat(start)
+            if instant.tzinfo is None:
+                raise ValueError("SLA_LOCAL_NOW needs a timezone, e.g. 2027-03-28T00:30:00Z")
+            self._offset = instant - datetime.now(UTC)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
