@@ -122,6 +122,12 @@ def test_base64_encoded_body_is_measured_and_verified_as_bytes(api: Api) -> None
         b"",
         b'{"type": "ticket.created", "n": ' + b"9" * 5000 + b"}",  # past Python's digit limit
         '{"ticket": "caf\u00e9"}'.encode("latin-1"),  # not UTF-8
+        # valid JSON in UTF-16 and UTF-32 (json.loads would take both from bytes) and UTF-8 with
+        # a byte-order mark: the contract reads UTF-8 only
+        json.dumps(payload()).encode("utf-16"),
+        json.dumps(payload()).encode("utf-16-le"),
+        json.dumps(payload()).encode("utf-32"),
+        b"\xef\xbb\xbf" + json.dumps(payload()).encode(),
     ],
 )
 def test_malformed_json_is_400(api: Api, dynamodb: Any, body: bytes) -> None:
@@ -158,6 +164,13 @@ SCHEMA_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "unknown stage": (payload(product_stage="alpha"), ["body", "ticket", "product_stage"]),
     "no ticket id": (payload(id=""), ["body", "ticket", "id"]),
     "ancient": (payload(created_at="1999-12-31T23:00:00Z"), ["body", "ticket", "created_at"]),
+    # a value of the wrong shape where a string is due: 422 at its location, never a 500
+    "type as an object": ({**payload(), "type": {}}, ["body", "type"]),
+    "type as a list": ({**payload(), "type": ["ticket.created"]}, ["body", "type"]),
+    "type as a number": ({**payload(), "type": 7}, ["body", "type"]),
+    "type null": ({**payload(), "type": None}, ["body", "type"]),
+    "ticket as a list": ({**payload(), "ticket": [payload()["ticket"]]}, ["body", "ticket"]),
+    "body as a list": ([payload()], ["body"]),  # type: ignore[dict-item]
 }
 
 

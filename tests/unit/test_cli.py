@@ -217,3 +217,33 @@ def test_installed_console_script() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, "2026-11-25T14:59:00Z\n")
+
+
+def test_a_deadline_past_the_year_9999_is_a_clear_error_not_a_traceback() -> None:
+    code, out, err = run(
+        [
+            "deadline",
+            "--plan",
+            "professional",
+            "--priority",
+            "2",
+            "--created-at",
+            "9999-12-31T23:00:00Z",
+        ]
+    )
+    assert (code, out) == (2, "")
+    assert err == "sla deadline: error: the deadline would fall after the year 9999\n"
+
+
+def test_jsonl_goes_on_after_a_line_whose_deadline_is_past_the_year_9999() -> None:
+    lines = [
+        '{"created_at": "9999-12-31T23:00:00Z", "plan": "professional", "priority": 2}',
+        '{"created_at": "9999-12-31T23:30:00Z", "plan": "advanced", "priority": 1}',
+        '{"created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}',
+    ]
+    code, out, _ = run(["deadline", "--jsonl"], "\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert rows[0] == {"line": 1, "error": "the deadline would fall after the year 9999"}
+    assert rows[1] == {"line": 2, "error": "the deadline would fall after the year 9999"}
+    assert rows[2]["deadline"] == "2026-11-25T09:59:00Z"

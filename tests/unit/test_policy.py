@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -203,3 +203,11 @@ def test_policy_file_that_is_not_toml(tmp_path: Path) -> None:
 def test_missing_policy_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read policy"):
         load_policy(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(("plan", "priority"), [("professional", 2), ("advanced", 1)])
+def test_a_deadline_past_the_year_9999_is_a_value_error(
+    policy: Policy, plan: str, priority: int
+) -> None:
+    with pytest.raises(ValueError, match="after the year 9999"):
+        policy.deadline(datetime(9999, 12, 31, 23, 30, tzinfo=UTC), plan=plan, priority=priority)

@@ -41,6 +41,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
 _NO_TARGET = (False, -1)
 _RULE_CACHE_SIZE = 4096
+_PAST_THE_END = "the deadline would fall after the year 9999"
 
 
 class PolicyError(ValueError):
@@ -237,15 +238,19 @@ class Policy:
     # -- deadlines ------------------------------------------------------------------------------
 
     def due(self, clock_started_at: datetime, classification: Classification) -> Due | None:
-        """Warning time and deadline for a classified ticket whose clock started then."""
+        """Warning time and deadline for a classified ticket whose clock started then.
+        ValueError when the deadline would fall past the last instant a datetime can hold."""
         if classification.target is None:
             return None
         target, total, warning = self._targets[(classification.plan, classification.priority)]
         start = to_epoch_us(clock_started_at)
-        if target.clock == "elapsed":
-            return Due(from_epoch_us(start + warning), from_epoch_us(start + total))
-        add = self.calendar.add_us
-        return Due(add(start, warning), add(start, total))
+        try:
+            if target.clock == "elapsed":
+                return Due(from_epoch_us(start + warning), from_epoch_us(start + total))
+            add = self.calendar.add_us
+            return Due(add(start, warning), add(start, total))
+        except OverflowError:
+            raise ValueError(_PAST_THE_END) from None
 
     def terms(self, clock_started_at: datetime, classification: Classification) -> Terms:
         """The SLA terms of a classified ticket whose clock started then."""
@@ -288,9 +293,12 @@ class Policy:
             return None
         start = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
         elapsed, total = rule
-        if elapsed:
-            return _EPOCH + _timedelta(0, 0, start + total)
-        return self._add_us(start, total)
+        try:
+            if elapsed:
+                return _EPOCH + _timedelta(0, 0, start + total)
+            return self._add_us(start, total)
+        except OverflowError:
+            raise ValueError(_PAST_THE_END) from None
 
     def _rule(
         self, plan: str, priority: int | None, environment: str, product_stage: str
