@@ -28,6 +28,7 @@ signing secret: {stack.secret}
   curl -s "{url}/sla/quote?plan=professional&priority=1"
   curl -s -X POST "{url}/_local/clock" -d '{{"advance": "5h"}}'   move time forward
   curl -s "{url}/_local/notifications"                 what was published
+  open {url}/swagger                                   the API in Swagger UI
 
 Notifications are printed here as they are published. Ctrl-C stops everything.
 """,

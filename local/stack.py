@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.pumps import StreamReader, due_schedules
-from local.signing import http_api_event
+from local.signing import api_gateway_path, http_api_event
 from local.template import load_template, table_kwargs
 
 REGION = "eu-central-1"
@@ -128,6 +128,7 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "POWERTOOLS_SERVICE_NAME": "sla-keeper",
                 "POWERTOOLS_METRICS_NAMESPACE": "SlaKeeper",
+                "SLA_LOCAL": "1",  # the handler serves /openapi.json and /swagger
             }
         )
         self._create_resources()
@@ -413,7 +414,7 @@ class LocalStack:
                     query[name] = f"{query[name]},{value}" if name in query else value
                 event = http_api_event(
                     self.command,
-                    parts.path,
+                    api_gateway_path(parts.path),
                     headers={k: v for k, v in self.headers.items()},
                     body=body,
                     query=query or None,
