@@ -14,7 +14,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 REGION ?= eu-central-1
 
-.PHONY: test lint unit build bench events run send clean
+.PHONY: test lint unit build bench events openapi run send clean
 PORT ?= 3000
 
 $(STAMP): pyproject.toml layers/sla/requirements.txt
@@ -40,6 +40,7 @@ lint: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(SAM) validate --lint --region $(REGION)
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/python -m local.events --check
+	$(BIN)/python -m local.openapi --check
 
 test: lint
 	$(BIN)/pytest -q
@@ -74,6 +75,9 @@ send: $(STAMP)
 
 events: $(STAMP)
 	$(BIN)/python -m local.events
+
+openapi: $(STAMP)
+	$(BIN)/python -m local.openapi
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -70,13 +70,14 @@ def build() -> dict[str, dict[str, Any]]:
         "GET",
         "/tickets/T-1001/sla",
         path_parameters={"ticket_id": "T-1001"},
-        route_key="GET /tickets/{ticket_id}/sla",
+        route_key="ANY /tickets/{ticket_id}/sla",
         time_epoch_ms=SIGNED_AT * 1000,
     )
     events["get-quote"] = http_api_event(
         "GET",
         "/sla/quote",
         query={"plan": "professional", "priority": "1", "at": "2026-11-27T15:30:00Z"},
+        route_key="ANY /sla/quote",
         time_epoch_ms=SIGNED_AT * 1000,
     )
     for event in events.values():

@@ -31,6 +31,7 @@ def banner(stack: LocalStack, state: str) -> str:
         (f"curl -s {url}/_local/notifications", "what was published"),
         (f'curl -s -X POST {url}/_local/clock -d \'{{"advance": "1h"}}\'', "move time forward"),
         (f'curl -s "{url}/sla/quote?plan=professional&priority=1"', "a quote"),
+        (f"open {url}/swagger", "the API in Swagger UI"),
     ]
     width = max(len(command) for command, _ in commands if len(command) < 56) + 2
     lines = "\n".join(

@@ -36,7 +36,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
-from local.signing import http_api_event
+from local.signing import api_gateway_path, http_api_event
 from local.template import load_template
 
 # Lambda's payload limit for a synchronous invocation (6 MB), the lower of the two limits a
@@ -239,7 +239,7 @@ class LocalApi:
         body = request.get_data()
         event = http_api_event(
             request.method,
-            parts.path,
+            api_gateway_path(parts.path),
             headers=dict(request.headers.items()),
             body=body or None,
             query=query or None,

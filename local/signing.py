@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote, unquote, urlencode
 
 from sla.core.signature import parse_secrets, sign
 
@@ -26,6 +27,13 @@ def signature_headers(
     }
 
 
+def api_gateway_path(sent: str) -> str:
+    """The path as API Gateway HTTP API hands it to Lambda: percent-decoded (UTF-8), in
+    ``rawPath`` and ``requestContext.http.path`` alike (docs/api-paths.md). ``sent`` is the path
+    as the client sent it, percent-encoded."""
+    return unquote(sent)
+
+
 def http_api_event(
     method: str,
     path: str,
@@ -37,13 +45,15 @@ def http_api_event(
     route_key: str | None = None,
     time_epoch_ms: int = 0,
 ) -> dict[str, Any]:
-    """An HTTP API payload v2 event as API Gateway sends it (header names lower-cased)."""
+    """An HTTP API payload v2 event as API Gateway sends it: header names lower-cased, ``path``
+    and ``query`` decoded (``path`` as :func:`api_gateway_path` gives it), ``rawQueryString``
+    percent-encoded."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or f"{method} {path}",
         "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "rawQueryString": urlencode(query or {}, quote_via=quote),
         "headers": lowered,
         "requestContext": {
             "accountId": "123456789012",
@@ -89,5 +99,6 @@ def signed_webhook_event(
         "/webhooks/tickets",
         headers=signature_headers(body, timestamp, secret, msg_id),
         body=body,
+        route_key="ANY /webhooks/tickets",
         time_epoch_ms=timestamp * 1000,
     )

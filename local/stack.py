@@ -135,6 +135,7 @@ class LocalStack:
                 "POWERTOOLS_METRICS_DISABLED": "1",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "POWERTOOLS_SERVICE_NAME": "sla-keeper",
+                "SLA_LOCAL": "1",  # the handler serves /openapi.json and /swagger
                 "POWERTOOLS_METRICS_NAMESPACE": "SlaKeeper",
             }
         )

@@ -67,12 +67,21 @@ class Api:
         return self.invoke(signed_webhook_event(payload, ts, secret=secret, msg_id=msg_id))
 
     def sla(self, ticket_id: str) -> Answer:
+        """GET /tickets/{ticket_id}/sla as API Gateway hands it over: path and parameter decoded."""
         return self.invoke(
             http_api_event(
                 "GET",
                 f"/tickets/{ticket_id}/sla",
                 path_parameters={"ticket_id": ticket_id},
-                route_key="GET /tickets/{ticket_id}/sla",
+                route_key="ANY /tickets/{ticket_id}/sla",
+            )
+        )
+
+    def sla_by_query(self, ticket_id: str) -> Answer:
+        """GET /tickets/sla?id=... as API Gateway hands it over: the parameter decoded."""
+        return self.invoke(
+            http_api_event(
+                "GET", "/tickets/sla", query={"id": ticket_id}, route_key="ANY /tickets/sla"
             )
         )
 

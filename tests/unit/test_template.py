@@ -68,19 +68,33 @@ def test_signing_secret_is_generated_never_written_in_the_template() -> None:
 
 
 def test_routes_and_their_authorisation() -> None:
+    """Every method of a route reaches the function (which answers a wrong one with 405 and
+    Allow), and the read routes are IAM-authorised whatever the method."""
     events = resource("WebhookFunction")["Properties"]["Events"]
     routes = {
         (e["Properties"]["Method"], e["Properties"]["Path"]): e["Properties"]
         for e in events.values()
     }
     assert set(routes) == {
-        ("POST", "/webhooks/tickets"),
-        ("GET", "/tickets/{ticket_id}/sla"),
-        ("GET", "/sla/quote"),
+        ("ANY", "/webhooks/tickets"),
+        ("ANY", "/tickets/{ticket_id}/sla"),
+        ("ANY", "/tickets/sla"),
+        ("ANY", "/sla/quote"),
     }
-    assert routes[("GET", "/tickets/{ticket_id}/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
-    assert "Auth" not in routes[("POST", "/webhooks/tickets")]  # signed, not IAM
-    assert "Auth" not in routes[("GET", "/sla/quote")]  # public
+    assert routes[("ANY", "/tickets/{ticket_id}/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
+    assert routes[("ANY", "/tickets/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
+    assert "Auth" not in routes[("ANY", "/webhooks/tickets")]  # signed, not IAM
+    assert "Auth" not in routes[("ANY", "/sla/quote")]  # public
+    assert all(route["ApiId"] == {"Ref": "HttpApi"} for route in routes.values())
+
+
+def test_the_openapi_document_and_swagger_ui_are_no_routes_on_aws() -> None:
+    paths = {
+        e["Properties"]["Path"]
+        for e in resource("WebhookFunction")["Properties"]["Events"].values()
+    }
+    assert not {"/openapi.json", "/swagger", "/{proxy+}"} & paths
+    assert "SLA_LOCAL" not in str(TEMPLATE)
 
 
 def test_api_is_throttled_logged_and_cors_only_for_reads() -> None:
