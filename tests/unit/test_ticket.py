@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from local.payloads import ticket_event
-from sla import Policy, TicketEvent, load_policy, reduce_events, sla_view
+from sla import Policy, TicketEvent, apply_event, load_policy, reduce_events, sla_view
 from tests.unit.helpers import utc
 
 CREATED = "2026-11-25T08:59:00Z"  # Wed 09:59 CET
@@ -279,3 +279,62 @@ def test_the_in_order_life(policy: Policy) -> None:
     assert (got.priority, got.priority_reason, got.status) == (2, "agent", "breached")
     assert got.deadline == utc("2026-11-25T14:59:00Z")
     assert got.first_response_at == utc("2026-11-25T15:30:00Z")
+    # the agent's change to 3 after the stop is the ticket's classification now, not the terms
+    assert (got.current.priority, got.current.priority_reason) == (3, "agent")
+
+
+def test_a_reclassification_after_the_stop_shows_in_current_and_not_in_the_terms(
+    policy: Policy,
+) -> None:
+    """Given a P1 ticket answered in time, when an agent lowers it to 3 afterwards, then the view
+    still judges the outcome by P1's deadline, and says the ticket is P3 now, as its history
+    does."""
+    events = [
+        event("w1", "ticket.created", CREATED, priority=1),
+        event("w2", "ticket.responded", "2026-11-25T10:00:00Z", actor="agent", priority=1),
+        event(
+            "w3",
+            "ticket.updated",
+            "2026-11-25T10:30:00Z",
+            actor="agent",
+            reason="not an outage",
+            priority=3,
+        ),
+    ]
+    state = reduce_events(events, policy)
+    got = sla_view(state, utc("2026-11-26T00:00:00Z"), with_history=True)
+    assert (got.priority, got.priority_reason, got.status) == (1, "requested", "met")
+    assert got.deadline == utc("2026-11-25T11:59:00Z")
+    assert got.current.model_dump() == {
+        "plan": "professional",
+        "requested_priority": 1,
+        "priority": 3,
+        "priority_reason": "agent",
+        "kind": "targeted",
+    }
+    assert got.history is not None
+    assert got.history[-1].changes["priority"] == (1, 3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_DELIVERY)
+def test_applying_in_order_one_event_at_a_time_is_the_fold_of_the_set(
+    events: list[TicketEvent],
+) -> None:
+    """The stored state of the in-order path (one step per delivery, no history) equals the
+    reduction of every event, whatever was delivered and how often."""
+    state = None
+    for event_ in sorted({e.event_id: e for e in events}.values(), key=lambda e: e.order_key):
+        state = apply_event(state, event_, POLICY)
+    assert state == IN_ORDER.model_copy(update={"history": None})
+
+
+def test_apply_event_refuses_an_event_that_does_not_come_last(policy: Policy) -> None:
+    state = apply_event(None, LIFE[1], policy)
+    with pytest.raises(ValueError, match="does not come after"):
+        apply_event(state, LIFE[0], policy)
+    with pytest.raises(ValueError, match="does not come after"):
+        apply_event(state, LIFE[1], policy)  # itself: a duplicate
+    other = event("x1", "ticket.updated", "2026-11-26T00:00:00Z", id="T-2")
+    with pytest.raises(ValueError, match="another ticket"):
+        apply_event(state, other, policy)
