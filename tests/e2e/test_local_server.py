@@ -10,15 +10,11 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +28,7 @@ import pytest
 from local.server import Cors, LocalServer
 from local.signing import signature_headers
 from local.template import load_template
+from tests.e2e.conftest import running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 QUOTE = "/sla/quote?plan=professional&priority=1&at=2026-11-27T15:30:00Z"
@@ -96,32 +93,10 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """``python -m local.run`` in its own process, as ``make run`` starts it."""
-    folder = tmp_path_factory.mktemp("server")
-    state, output = folder / "state.json", folder / "output.log"
-    env = {**os.environ, "PORT": "0", "SLA_LOCAL_STATE": str(state), "SLA_WEBHOOK_SECRET": ""}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env.pop(name, None)
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    started = time.monotonic()
-    while not state.exists():
-        if process.poll() is not None or time.monotonic() - started > 60:
-            raise RuntimeError(f"the local stack did not start:\n{output.read_text()}")
-        time.sleep(0.1)
-    settings = json.loads(state.read_text())
-    yield Stack(settings["url"], settings["secret"], output)
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0, "Ctrl-C stops the stack cleanly"
-    print(output.read_text())  # shown by pytest for a failing test
-    errors = [line for line in output.read_text().splitlines() if line.startswith("[local]")]
-    assert errors == [], "nothing the server was sent made it fail"
+    """``python -m local.run`` in its own process, as ``make run`` starts it; nothing the server
+    was sent may make it fail."""
+    with running_stack(tmp_path_factory.mktemp("server")) as running:
+        yield Stack(running.url, running.secret, running.output)
 
 
 def _problem(answer: Answer, status: int) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,16 +21,14 @@ from typing import Any
 import pytest
 
 from local.signing import signature_headers
+from tests.e2e.conftest import Running, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class Local:
-    url: str
-    secret: str
-    process: subprocess.Popen[str]
-    output: Path
+class Local(Running):
+    """The running stack, with what the tests ask of it."""
 
     def request(
         self,
@@ -86,34 +83,8 @@ class Local:
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    folder = tmp_path_factory.mktemp("local")
-    state, output = folder / "state.json", folder / "output.log"
-    env = {**os.environ, "PORT": "0", "SLA_LOCAL_STATE": str(state), "SLA_WEBHOOK_SECRET": ""}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env.pop(name, None)
-    # its output goes to a file (a pipe nobody reads would block the stack once full), and is
-    # printed, so pytest shows it for a failing test
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    started = time.monotonic()
-    while not state.exists():
-        if process.poll() is not None or time.monotonic() - started > 60:
-            raise RuntimeError(f"the local stack did not start:\n{output.read_text()}")
-        time.sleep(0.1)
-    settings = json.loads(state.read_text())
-    yield Local(settings["url"], settings["secret"], process, output)
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0, "Ctrl-C stops the stack cleanly"
-    errors = [line for line in output.read_text().splitlines() if line.startswith("[local]")]
-    assert errors == [], "the stack's pumps and HTTP server never failed"
-    assert not state.exists()
+    with running_stack(tmp_path_factory.mktemp("local")) as running:
+        yield Local(**vars(running))
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.conftest import running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -116,50 +117,23 @@ def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp(request.param)
-    state, output = folder / ".local-stack.json", folder / "output.log"
-    python_path = [str(ROOT / "layers" / "sla"), str(ROOT), os.environ.get("PYTHONPATH", "")]
-    env = {
-        **os.environ,
-        "PORT": "0",
-        "SLA_LOCAL_STATE": str(state),
-        "SLA_WEBHOOK_SECRET": "",  # a fresh one, as `make run` makes
-        "SLA_LOCAL_NOW": STARTS[request.param],
-        "PYTHONPATH": os.pathsep.join(p for p in python_path if p),
-    }
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SLA_URL"):
-        env.pop(name, None)
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
+    with running_stack(folder, SLA_LOCAL_NOW=STARTS[request.param]) as running:
+        # make send finds the stack as it would in the stack's folder: through
+        # .local-stack.json's URL and secret (it runs from the repository, so they are handed
+        # over as SLA_URL and SLA_WEBHOOK_SECRET, which it reads first)
+        send_env = {
+            **running.env,
+            "SLA_URL": running.url,
+            "SLA_WEBHOOK_SECRET": running.secret,
+        }
+        yield Stack(
+            running.url,
+            running.secret,
+            instant(STARTS[request.param]),
+            folder,
+            running.output,
+            send_env,
         )
-    started = time.monotonic()
-    while not state.exists():
-        if process.poll() is not None or time.monotonic() - started > 60:
-            raise RuntimeError(f"the local stack did not start:\n{output.read_text()}")
-        time.sleep(0.1)
-    settings = json.loads(state.read_text())
-    # make send finds the stack as it would in the stack's folder: through .local-stack.json's
-    # URL and secret (it runs from the repository, so they are handed over as SLA_URL and
-    # SLA_WEBHOOK_SECRET, which it reads first)
-    send_env = {**env, "SLA_URL": settings["url"], "SLA_WEBHOOK_SECRET": settings["secret"]}
-    yield Stack(
-        settings["url"],
-        settings["secret"],
-        instant(STARTS[request.param]),
-        folder,
-        output,
-        send_env,
-    )
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0, "Ctrl-C stops the stack cleanly"
-    print(output.read_text())  # shown by pytest for a failing test
-    errors = [line for line in output.read_text().splitlines() if line.startswith("[local]")]
-    assert errors == [], "the stack's pumps and HTTP server never failed"
 
 
 def test_make_run_prints_the_secret_the_clock_and_the_first_step(stack: Stack) -> None:

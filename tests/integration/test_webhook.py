@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tests.examples import CONTRACT_VIEW
 from tests.integration.conftest import Api, payload
 
 
@@ -11,27 +12,7 @@ def test_new_ticket_is_stored_and_answered_with_its_view(api: Api) -> None:
     answer = api.post(payload(), msg_id="msg-1")
     assert answer.status == 200
     assert answer.headers["Content-Type"] == "application/json"
-    assert answer.body == {
-        "ticket_id": "T-1001",
-        "plan": "professional",
-        "requested_priority": 2,
-        "priority": 2,
-        "priority_reason": "requested",
-        "target": {"hours": 6, "clock": "business"},
-        "status": "running",
-        "clock_started_at": "2026-11-25T08:59:00Z",
-        "warning_at": "2026-11-25T13:29:00Z",
-        "deadline": "2026-11-25T14:59:00Z",
-        "first_response_at": None,
-        "clock_stopped_at": None,
-        "current": {
-            "plan": "professional",
-            "requested_priority": 2,
-            "priority": 2,
-            "priority_reason": "requested",
-            "kind": "targeted",
-        },
-    }
+    assert answer.body == CONTRACT_VIEW
     read = api.sla("T-1001")
     assert read.status == 200
     assert read.body["deadline"] == "2026-11-25T14:59:00Z"

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,12 @@ def test_deadline(args: list[str], expected: str) -> None:
     assert run(["deadline", *args]) == (0, expected + "\n", "")
 
 
+def jsonl(lines: list[str]) -> tuple[int, list[dict[str, Any]]]:
+    """``sla deadline --jsonl`` over these lines: the exit status and the lines it wrote."""
+    code, out, _ = run(["deadline", "--jsonl"], "\n".join(lines) + "\n")
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
 def test_deadline_jsonl_keeps_going_after_bad_lines() -> None:
     lines = [
         '{"created_at": "2026-11-25T08:59:00Z", "plan": "professional", "priority": 2, "ref": "a"}',
@@ -98,8 +105,7 @@ def test_deadline_jsonl_keeps_going_after_bad_lines() -> None:
         "[1, 2]",
         '{"plan": "professional"}',
     ]
-    code, out, _ = run(["deadline", "--jsonl"], "\n".join(lines) + "\n")
-    rows = [json.loads(line) for line in out.splitlines()]
+    code, rows = jsonl(lines)
     assert code == 1
     assert rows[0] == {
         "created_at": "2026-11-25T08:59:00Z",
@@ -220,17 +226,8 @@ def test_installed_console_script() -> None:
 
 
 def test_a_deadline_past_the_year_9999_is_a_clear_error_not_a_traceback() -> None:
-    code, out, err = run(
-        [
-            "deadline",
-            "--plan",
-            "professional",
-            "--priority",
-            "2",
-            "--created-at",
-            "9999-12-31T23:00:00Z",
-        ]
-    )
+    args = "deadline --plan professional --priority 2 --created-at 9999-12-31T23:00:00Z"
+    code, out, err = run(args.split())
     assert (code, out) == (2, "")
     assert err == "sla deadline: error: the deadline would fall after the year 9999\n"
 
@@ -241,8 +238,7 @@ def test_jsonl_goes_on_after_a_line_whose_deadline_is_past_the_year_9999() -> No
         '{"created_at": "9999-12-31T23:30:00Z", "plan": "advanced", "priority": 1}',
         '{"created_at": "2026-11-25T08:59:00Z", "plan": "advanced", "priority": 1}',
     ]
-    code, out, _ = run(["deadline", "--jsonl"], "\n".join(lines) + "\n")
-    rows = [json.loads(line) for line in out.splitlines()]
+    code, rows = jsonl(lines)
     assert code == 1
     assert rows[0] == {"line": 1, "error": "the deadline would fall after the year 9999"}
     assert rows[1] == {"line": 2, "error": "the deadline would fall after the year 9999"}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from local.payloads import ticket_event
 from sla import Policy, TicketEvent, apply_event, load_policy, reduce_events, sla_view
+from tests.examples import CONTRACT_VIEW
 from tests.unit.helpers import utc
 
 CREATED = "2026-11-25T08:59:00Z"  # Wed 09:59 CET
@@ -38,28 +39,7 @@ def view(policy: Policy, events: list[TicketEvent], now: str) -> dict[str, Any]:
 
 def test_contract_example(policy: Policy) -> None:
     got = view(policy, [event("w1", "ticket.created", CREATED)], "2026-11-25T09:00:00Z")
-    assert got == {
-        "ticket_id": "T-1001",
-        "plan": "professional",
-        "requested_priority": 2,
-        "priority": 2,
-        "priority_reason": "requested",
-        "target": {"hours": 6, "clock": "business"},
-        "status": "running",
-        "clock_started_at": "2026-11-25T08:59:00Z",
-        "warning_at": "2026-11-25T13:29:00Z",
-        "deadline": "2026-11-25T14:59:00Z",
-        "first_response_at": None,
-        "clock_stopped_at": None,
-        # the classification now; the fields above are the terms the SLA is judged by
-        "current": {
-            "plan": "professional",
-            "requested_priority": 2,
-            "priority": 2,
-            "priority_reason": "requested",
-            "kind": "targeted",
-        },
-    }
+    assert got == CONTRACT_VIEW
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -124,6 +125,15 @@ class Classification:
     priority_reason: PriorityReason
     kind: TargetKind
     target: Target | None
+
+    def classified(self) -> dict[str, Any]:
+        """The fields of :class:`sla.core.terms.Classified`."""
+        return {
+            "plan": self.plan,
+            "requested_priority": self.requested_priority,
+            "priority": self.priority,
+            "priority_reason": self.priority_reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,10 +266,7 @@ class Policy:
         """The SLA terms of a classified ticket whose clock started then."""
         due = self.due(clock_started_at, classification)
         return Terms(
-            plan=classification.plan,
-            requested_priority=classification.requested_priority,
-            priority=classification.priority,
-            priority_reason=classification.priority_reason,
+            **classification.classified(),
             target=classification.target,
             clock_started_at=clock_started_at,
             warning_at=due.warning_at if due else None,

@@ -28,20 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
 from sla.core.policy import Policy
-from sla.core.terms import PriorityReason, Target, TargetKind, Terms
+from sla.core.terms import Classified, Target, TargetKind, Terms
 
-__all__ = ["Classified", "HistoryEntry", "TicketState", "apply_event", "reduce_events"]
+__all__ = ["Current", "HistoryEntry", "TicketState", "apply_event", "reduce_events"]
 
 
-class Classified(BaseModel):
-    """A ticket's classification as the policy sees it at some moment."""
+class Current(Classified):
+    """A ticket's classification now, and whether it has a target."""
 
-    model_config = ConfigDict(frozen=True)
-
-    plan: str
-    requested_priority: int | None = None
-    priority: int
-    priority_reason: PriorityReason
     kind: TargetKind
 
 
@@ -77,7 +71,7 @@ class TicketState(BaseModel):
     first_response_at: datetime | None = None
     clock_stopped_at: datetime | None = None
     stop_reason: StopReason | None = None
-    current: Classified
+    current: Current
     snapshot: TicketSnapshot
     last_at: datetime
     last_event_id: str
@@ -143,13 +137,7 @@ def _step(
         product_stage=new.product_stage,
         agent_priority=agent,
     )
-    current = Classified(
-        plan=c.plan,
-        requested_priority=c.requested_priority,
-        priority=c.priority,
-        priority_reason=c.priority_reason,
-        kind=c.kind,
-    )
+    current = Current(**c.classified(), kind=c.kind)
     changes: dict[str, tuple[Any, Any]] = {}
     for key in _CLASSIFIED:
         old = getattr(state.current, key) if state is not None else None

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "DEFAULT_ENVIRONMENT",
     "DEFAULT_PRODUCT_STAGE",
+    "Classified",
     "Clock",
     "PriorityReason",
     "Status",
@@ -41,8 +42,9 @@ class Target(BaseModel):
         return timedelta(hours=self.hours)
 
 
-class Terms(BaseModel):
-    """How the policy sees a ticket, and what it promises: the fields every answer shares."""
+class Classified(BaseModel):
+    """How the policy classifies a ticket: its plan, the priority asked for, the priority it
+    gets, and why."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -50,6 +52,11 @@ class Terms(BaseModel):
     requested_priority: int | None = None
     priority: int
     priority_reason: PriorityReason
+
+
+class Terms(Classified):
+    """How the policy sees a ticket, and what it promises: the fields every answer shares."""
+
     target: Target | None = None
     clock_started_at: datetime
     warning_at: datetime | None = None

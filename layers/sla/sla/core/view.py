@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from sla.core.policy import Classification
-from sla.core.state import Classified, HistoryEntry, TicketState
+from sla.core.state import Current, HistoryEntry, TicketState
 from sla.core.terms import Status, Terms
 
 __all__ = ["Quote", "SlaView", "quote", "sla_view", "status_at"]
@@ -20,7 +20,7 @@ class SlaView(Terms):
     status: Status
     first_response_at: datetime | None
     clock_stopped_at: datetime | None
-    current: Classified
+    current: Current
     history: tuple[HistoryEntry, ...] | None = None
 
 
