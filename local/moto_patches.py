@@ -11,7 +11,7 @@ This keeps moto's own transaction code and semantics and changes only how it und
 transaction the items it names are copied (one per operation, at most 100), and the length of
 each stream is noted; if moto raises, those items are put back (or removed, if they did not
 exist) and the stream records the transaction added are dropped. The table copy moto asks for
-becomes the table itself, so its own rollback is a no-op. ``tests/unit/test_moto_patches.py``
+becomes the table itself, so its own rollback is a no-op. ``tests/unit/local/test_moto_patches.py``
 runs random transactions through patched and unpatched moto and compares every item and stream
 record.
 

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from local.pumps import StreamReader, due_schedules, schedule_time
+from sla.aws.sns import SnsPublisher
 from sla.core.notices import schedule_name
 from sla.runtime import wiring
 from tests.integration.conftest import TABLE, Api, FlakyClient, LambdaContext, payload
@@ -252,7 +253,7 @@ def test_scheduler_faults_fail_the_record_and_the_retry_arms_the_timer(
     stack: Stack, code: str
 ) -> None:
     timers = wiring._timers()
-    timers._client = FlakyClient(timers.client, "create_schedule", code)
+    timers.client = FlakyClient(timers.client, "create_schedule", code)
     stack.api.post(payload(), msg_id="c")
     records = stack.stream.poll()
     first = stack.timers.lambda_handler({"Records": records}, LambdaContext())
@@ -322,7 +323,8 @@ def test_sns_failure_after_the_claim_is_retried_with_the_same_id(stack: Stack) -
     stack.pump_stream()
     stack.api.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     publisher = wiring.notifier_service().publisher
-    publisher._client = FlakyClient(publisher.client, "publish", "InternalError")
+    assert isinstance(publisher, SnsPublisher)
+    publisher.client = FlakyClient(publisher.client, "publish", "InternalError")
     timer = {"ticket_id": "T-1001", "kind": "breach", "for": "2026-11-25T14:59:00Z"}
     with pytest.raises(Exception, match="busy"):
         stack.notifier.lambda_handler(timer, LambdaContext())

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from local.signing import http_api_event
@@ -48,7 +48,7 @@ def validator(*pointer: str) -> Draft202012Validator:
     """Validates against the schema at ``pointer`` in the document, its ``#/components/...``
     references resolved there."""
     registry: Registry[Any] = Registry().with_resource(
-        "urn:openapi", Resource(contents=document(), specification=DRAFT202012)
+        "urn:openapi", DRAFT202012.create_resource(document())
     )
     escaped = "/".join(part.replace("~", "~0").replace("/", "~1") for part in pointer)
     return Draft202012Validator({"$ref": f"urn:openapi#/{escaped}"}, registry=registry)

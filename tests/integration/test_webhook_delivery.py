@@ -203,8 +203,9 @@ def test_throttling_is_503_with_retry_after_and_the_retry_applies_once(
     api: Api, dynamodb: Any, operation: str, code: str
 ) -> None:
     store = webhook_service().store
+    assert isinstance(store, DynamoTicketStore)
     flaky = FlakyClient(store.client, operation, code, times=1)
-    store._client = flaky  # type: ignore[attr-defined]
+    store.client = flaky
     first = api.post(payload(), msg_id="msg-throttled")
     assert first.status == 503
     assert first.headers["Retry-After"] == "5"
@@ -218,6 +219,7 @@ def test_throttling_is_503_with_retry_after_and_the_retry_applies_once(
 
 def test_cancelled_transaction_for_throttling_is_503(api: Api, dynamodb: Any) -> None:
     store = webhook_service().store
+    assert isinstance(store, DynamoTicketStore)
     real = store.client
 
     class Cancelling(FlakyClient):
@@ -237,7 +239,7 @@ def test_cancelled_transaction_for_throttling_is_503(api: Api, dynamodb: Any) ->
 
             return cancel
 
-    store._client = Cancelling(real, "transact_write_items", "", times=1)  # type: ignore[attr-defined]
+    store.client = Cancelling(real, "transact_write_items", "", times=1)
     assert api.post(payload(), msg_id="m").status == 503
     assert items(dynamodb) == []
     assert api.post(payload(), msg_id="m").status == 200
@@ -246,6 +248,7 @@ def test_cancelled_transaction_for_throttling_is_503(api: Api, dynamodb: Any) ->
 def test_a_lost_version_race_is_retried_not_an_error(api: Api, dynamodb: Any) -> None:
     api.post(LIFE[0][1], msg_id=LIFE[0][0])
     store = webhook_service().store
+    assert isinstance(store, DynamoTicketStore)
     original_load = store.load
     sneaked = {"done": False}
 
@@ -265,7 +268,8 @@ def test_a_lost_version_race_is_retried_not_an_error(api: Api, dynamodb: Any) ->
 
 def test_access_denied_is_a_500_problem_without_details(api: Api, dynamodb: Any) -> None:
     store = webhook_service().store
-    store._client = FlakyClient(store.client, "get_item", "AccessDeniedException", 1)  # type: ignore[attr-defined]
+    assert isinstance(store, DynamoTicketStore)
+    store.client = FlakyClient(store.client, "get_item", "AccessDeniedException", 1)
     answer = api.post(payload())
     assert answer.status == 500
     assert answer.body["detail"] == "An unexpected error occurred."
@@ -274,8 +278,9 @@ def test_access_denied_is_a_500_problem_without_details(api: Api, dynamodb: Any)
 
 def test_a_new_ticket_costs_two_dynamodb_calls(api: Api) -> None:
     store = webhook_service().store
+    assert isinstance(store, DynamoTicketStore)
     counting = FlakyClient(store.client, "none", "", 0)
-    store._client = counting  # type: ignore[attr-defined]
+    store.client = counting
     api.post(payload(), msg_id="n1")
     assert counting.calls == ["get_item", "transact_write_items"]
     counting.calls.clear()

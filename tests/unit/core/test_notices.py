@@ -23,9 +23,9 @@ LATER = datetime(2026, 11, 25, 10, 0, 20, tzinfo=UTC)
 )
 def test_schedule_names_are_valid_whatever_the_ticket_id(ticket_id: str) -> None:
     for kind in ("warning", "breach"):
-        name = schedule_name(ticket_id, kind)  # type: ignore[arg-type]
+        name = schedule_name(ticket_id, kind)
         assert NAME.fullmatch(name), name
-        assert name == schedule_name(ticket_id, kind)  # type: ignore[arg-type]
+        assert name == schedule_name(ticket_id, kind)
 
 
 @given(st.lists(st.text(min_size=1, max_size=200), min_size=2, max_size=50, unique=True))

@@ -171,7 +171,7 @@ def test_bad_arguments_exit_2_with_a_message_and_no_traceback(argv: list[str]) -
 
 
 def test_other_policy_file(tmp_path: Path) -> None:
-    default = Path(__file__).parents[2] / "layers/sla/sla/policy.toml"
+    default = Path(__file__).parents[3] / "layers/sla/sla/policy.toml"
     text = default.read_text().replace('timezone = "Europe/Bratislava"', 'timezone = "UTC"')
     path = tmp_path / "utc.toml"
     path.write_text(text)

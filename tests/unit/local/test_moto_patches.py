@@ -105,7 +105,7 @@ def test_patched_transactions_equal_motos_own(
 def test_a_failed_transaction_leaves_nothing_behind() -> None:
     """The cases the random test may miss, written out: a put, an update and a delete applied
     before a failing condition check are all undone, and their stream records dropped."""
-    script = [
+    script: list[list[tuple[str, tuple[str, str], int, str | None]]] = [
         [("Put", KEYS[0], 1, None), ("Put", KEYS[2], 2, None)],
         [
             ("Put", KEYS[1], 3, None),  # a new item
@@ -132,7 +132,7 @@ def test_install_is_undone() -> None:
     with installed():
         assert models.DynamoDBBackend.transact_write_items is not original
     assert models.DynamoDBBackend.transact_write_items is original
-    assert models.copy.deepcopy is __import__("copy").deepcopy
+    assert models.__dict__["copy"].deepcopy is __import__("copy").deepcopy
 
 
 @pytest.fixture(autouse=True)

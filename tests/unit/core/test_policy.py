@@ -128,7 +128,7 @@ def test_error_messages_do_not_echo_input(policy: Policy) -> None:
     assert "secret-plan-name" not in str(info.value)
 
 
-DEFAULT_TEXT = (Path(__file__).parents[2] / "layers/sla/sla/policy.toml").read_text()
+DEFAULT_TEXT = (Path(__file__).parents[3] / "layers/sla/sla/policy.toml").read_text()
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -163,7 +163,7 @@ def test_publish_failing_after_the_claim_is_retried_and_goes_out_once(world: Wor
             raise TransientError("SNS is down")
         real(message)  # type: ignore[arg-type]
 
-    world.topic.publish = failing_once  # type: ignore[method-assign]
+    world.topic.publish = failing_once  # type: ignore[method-assign,assignment]
     for_ = datetime(2026, 11, 25, 14, 59, tzinfo=UTC)
     with pytest.raises(TransientError):
         world.notifier.judge("T-1", "breach", for_, world.now)

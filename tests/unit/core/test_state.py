@@ -183,6 +183,7 @@ def test_history_says_what_when_why_and_who(policy: Policy) -> None:
         ),
     ]
     history = reduce_events(events, policy).history
+    assert history is not None
     assert [h.event for h in history] == ["ticket.created", "ticket.updated"]
     last = history[-1]
     assert (last.actor.type, last.reason, last.at) == (
