@@ -27,6 +27,7 @@ from pathlib import Path
 import boto3
 from moto.server import ThreadedMotoServer
 
+from local.payloads import ticket_body
 from local.signing import TEST_SECRET, signed_webhook_event
 from local.template import table_kwargs
 
@@ -95,17 +96,7 @@ def run(module: str, env: dict[str, str], ticket: int, count: bool = False) -> d
     if env.get("SOURCE_COPY"):
         cwd = source_copy()
         env = {**env, "PYTHONPATH": f"{cwd}:{ROOT}"}
-    payload = {
-        "type": "ticket.created",
-        "occurred_at": "2026-11-25T08:59:00Z",
-        "ticket": {
-            "id": f"T-{ticket}",
-            "created_at": "2026-11-25T08:59:00Z",
-            "plan": "professional",
-            "priority": 2,
-        },
-        "actor": {"type": "customer"},
-    }
+    payload = ticket_body(id=f"T-{ticket}")
     event = signed_webhook_event(payload, int(time.time()), msg_id=f"msg-{ticket}")
     done = subprocess.run(
         [sys.executable, "-c", CHILD, module, json.dumps(event), "count" if count else "time"],

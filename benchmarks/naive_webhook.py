@@ -15,10 +15,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities import parameters
 
-from sla.app.ingest import WebhookService
-from sla.aws.secrets import StaticSecrets
+from sla.app.api import WebhookService
 from sla.aws.store import DynamoTicketStore
 from sla.core.policy import load_policy
+from sla.fakes import StaticSecrets
+from sla.sources.canonical import StandardWebhooksSource
 
 tracer = Tracer(service="naive")
 logger = Logger(service="naive")
@@ -27,10 +28,11 @@ dynamodb = boto3.resource("dynamodb")
 table = dynamodb.Table(os.environ["SLA_TABLE_NAME"])
 client = boto3.client("dynamodb")
 secret = parameters.get_secret(os.environ["SLA_SECRET_ARN"])
+policy = load_policy()
 service = WebhookService(
-    policy=load_policy(),
-    store=DynamoTicketStore(os.environ["SLA_TABLE_NAME"], client=client),
-    secrets=StaticSecrets(str(secret)),
+    policy=policy,
+    store=DynamoTicketStore(os.environ["SLA_TABLE_NAME"], policy, client=client),
+    sources={"tickets": StandardWebhooksSource(policy, StaticSecrets(str(secret)))},
     body_limit=256 * 1024,
 )
 app = APIGatewayHttpResolver(enable_validation=True)
