@@ -75,11 +75,8 @@ class Ingest:
         raw = raw_body(body, is_base64, self.body_limit)
         check_json_media_type(headers)
         delivery_id = source.verify(headers, raw, now)
-        events = source.events(raw, delivery_id, now)
-        if not events:
-            return IngestResult("ignored", None, delivery_id)
-        result = IngestResult("ignored", None, delivery_id)
-        for event in events:
+        result = IngestResult("ignored", None, delivery_id)  # no events: acknowledged, not stored
+        for event in source.events(raw, delivery_id, now):
             result = self.record(event, now)
         return result
 

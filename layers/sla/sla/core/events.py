@@ -68,7 +68,7 @@ class TicketEvent(BaseModel):
     """One accepted delivery. ``event_id`` is the sender's delivery id (``webhook-id``).
 
     Its size is bounded by the schema: an id of 256 characters, the snapshot's strings (256 + 3
-    x 64), an actor of 64 + 256 and a reason of 1,024 characters: at most about 7 KiB of UTF-8
+    x 64), an actor of 64 + 256 and a reason of 1,024 characters: at most about 9 KiB of UTF-8
     however exotic the text, and a few hundred bytes for a typical event."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
