@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.local_stack
+	$(BIN)/python -m benchmarks.storage
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run
