@@ -38,9 +38,9 @@ class StreamingStore(MemoryTicketStore):
         super().save(ticket, event, received_at)
         self.stream.append((old, ticket))
 
-    def save_notices(self, ticket: StoredTicket) -> None:
+    def save_notices(self, ticket: StoredTicket, now: datetime) -> None:
         old = self.tickets.get(ticket.ticket_id)
-        super().save_notices(ticket)
+        super().save_notices(ticket, now)
         self.stream.append((old, ticket))
 
 

@@ -61,10 +61,11 @@ class MemoryTicketStore:
         if (current.version if current else 0) != ticket.version - 1:
             raise VersionConflictError(ticket.ticket_id)
 
-    def save_notices(self, ticket: StoredTicket) -> None:
+    def save_notices(self, ticket: StoredTicket, now: datetime) -> None:
         with self._lock:
             self._check_version(ticket)
             self.tickets[ticket.ticket_id] = ticket
+            self.updated[ticket.ticket_id] = now
 
     def claim(
         self, ticket: StoredTicket, notice: Notice, now: datetime, lease_until: datetime

@@ -76,8 +76,9 @@ class TicketStore(Protocol):
         for a new ticket), atomically. Raises VersionConflictError, DuplicateDeliveryError,
         TransientError or StoreError."""
 
-    def save_notices(self, ticket: StoredTicket) -> None:
-        """Write ``ticket`` (new notices, version one more than read). VersionConflictError."""
+    def save_notices(self, ticket: StoredTicket, now: datetime) -> None:
+        """Write ``ticket`` (new notices, version one more than read) at ``now``.
+        VersionConflictError."""
 
     def claim(
         self, ticket: StoredTicket, notice: Notice, now: datetime, lease_until: datetime

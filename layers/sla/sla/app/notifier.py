@@ -132,10 +132,10 @@ class NotifierService:
                 self.store.release(stored.ticket_id, notice)
                 raise
             self.store.mark_published(stored.ticket_id, notice, now)
-        self._remember(stored.ticket_id, notice)
+        self._remember(stored.ticket_id, notice, now)
         return "published" if claim == "claimed" else "duplicate"
 
-    def _remember(self, ticket_id: str, notice: Notice) -> None:
+    def _remember(self, ticket_id: str, notice: Notice, now: datetime) -> None:
         """Add the published notice to the ticket (it drops out of the sweeper's index)."""
         for _ in range(MAX_ATTEMPTS):
             stored = self.store.load(ticket_id)
@@ -151,7 +151,7 @@ class NotifierService:
                 due_at(stored.state, published),
             )
             try:
-                self.store.save_notices(updated)
+                self.store.save_notices(updated, now)
                 return
             except VersionConflictError:
                 continue

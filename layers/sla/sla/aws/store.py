@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sla.aws.clients import LazyClient
@@ -63,6 +63,16 @@ def _pk(ticket_id: str) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def _key(value: datetime) -> str:
+    """An instant as a fixed-width UTC string, so that strings sort as the instants do (an ISO
+    string without microseconds would sort after one with them in the same second)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _us(value: datetime) -> str:
+    return str(round(value.timestamp() * 1_000_000))
 
 
 def due_shard(ticket_id: str) -> str:
@@ -117,11 +127,11 @@ def ticket_item(ticket: StoredTicket, updated_at: datetime) -> dict[str, Any]:
         "version": {"N": str(ticket.version)},
         "state": {"S": _state_json(state)},
         "notices": {"S": _notices_json(ticket.notices)},
-        "updated_at": {"S": _iso(updated_at)},
+        "updated_at": {"S": _key(updated_at)},
     }
     if ticket.due_at is not None:  # sparse: only tickets that owe a notice are in the index
         item["due_shard"] = {"S": due_shard(ticket.ticket_id)}
-        item["due_at"] = {"S": _iso(ticket.due_at)}
+        item["due_at"] = {"S": _key(ticket.due_at)}
     return item
 
 
@@ -254,8 +264,8 @@ class DynamoTicketStore:
                 raise VersionConflictError(ticket.ticket_id) from None
             cancelled.raise_transient_or_fatal(SERVICE)
 
-    def save_notices(self, ticket: StoredTicket) -> None:
-        put = self._ticket_put(ticket, ticket.state.last_at)
+    def save_notices(self, ticket: StoredTicket, now: datetime) -> None:
+        put = self._ticket_put(ticket, now)
         try:
             self._call("put_item", **put)
         except _ConditionFailed:
@@ -291,14 +301,17 @@ class DynamoTicketStore:
                                 "notification_id": {"S": notice.id},
                                 "kind": {"S": notice.kind},
                                 "state": {"S": "claimed"},
-                                "lease_until": {"N": str(int(lease_until.timestamp()))},
+                                "lease_until_us": {"N": _us(lease_until)},
                                 "claimed_at": {"S": _iso(now) or ""},
                             },
+                            # a claim of an earlier version kept its lease in whole seconds
                             "ConditionExpression": "attribute_not_exists(pk) OR "
-                            "(#state = :claimed AND lease_until < :now)",
+                            "(#state = :claimed AND (lease_until_us < :now_us OR "
+                            "(attribute_not_exists(lease_until_us) AND lease_until < :now)))",
                             "ExpressionAttributeNames": {"#state": "state"},
                             "ExpressionAttributeValues": {
                                 ":claimed": {"S": "claimed"},
+                                ":now_us": {"N": _us(now)},
                                 ":now": {"N": str(int(now.timestamp()))},
                             },
                         }
@@ -323,7 +336,7 @@ class DynamoTicketStore:
                 "update_item",
                 TableName=self.table_name,
                 Key=self._notice_key(ticket_id, notice),
-                UpdateExpression="SET lease_until = :zero",
+                UpdateExpression="SET lease_until_us = :zero, lease_until = :zero",
                 ConditionExpression="#state = :claimed",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={":zero": {"N": "0"}, ":claimed": {"S": "claimed"}},
@@ -347,7 +360,7 @@ class DynamoTicketStore:
     ) -> list[str]:
         """Every shard of the index (and the first layout's one key), one paginated Query each."""
         shards = [f"due#{n:02d}" for n in range(DUE_SHARDS)] + [LEGACY_DUE_SHARD]
-        cutoff = _iso(changed_before)
+        cutoff = None if changed_before is None else _key(changed_before)
         found: list[tuple[str, str]] = []
         for shard in shards:
             found.extend(self._owing_in(shard, until, since, cutoff))
@@ -358,10 +371,10 @@ class DynamoTicketStore:
         self, shard: str, until: datetime, since: datetime | None, cutoff: str | None
     ) -> list[tuple[str, str]]:
         condition = "due_shard = :shard AND due_at <= :until"
-        values = {":shard": {"S": shard}, ":until": {"S": _iso(until)}}
+        values = {":shard": {"S": shard}, ":until": {"S": _key(until)}}
         if since is not None:
             condition = "due_shard = :shard AND due_at BETWEEN :since AND :until"
-            values[":since"] = {"S": _iso(since)}
+            values[":since"] = {"S": _key(since)}
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": DUE_INDEX,

@@ -130,6 +130,8 @@ def at_expression(when: datetime, now: datetime) -> str:
         raise ValueError("a schedule time must be UTC")
     if when <= now:
         raise ValueError("a schedule time must be in the future")
+    if when.second or when.microsecond:
+        raise ValueError("a schedule time must be a whole minute")
     expression = f"at({when:%Y-%m-%dT%H:%M:%S})"
     if not _AT.fullmatch(expression):
         raise ValueError(f"malformed schedule expression {expression}")
