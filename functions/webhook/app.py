@@ -38,7 +38,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from pydantic_core import PydanticUndefined
 
 from sla.core.errors import MethodNotAllowedError, NotFoundError, UnprocessableError, describe
-from sla.core.view import Quote, SlaView
+from sla.core.view import PendingView, Quote, SlaView
 from sla.runtime import clock
 from sla.runtime.observability import logger, metrics, tracer
 from sla.runtime.problems import PROBLEM_CONTENT_TYPE, problem_for
@@ -272,7 +272,7 @@ def _local_only(resolver: APIGatewayHttpResolver, next_middleware: Callable[...,
         200: {
             "description": "Recorded (or a duplicate): the ticket's SLA view, without history; "
             "for an unknown event type, {ignored: true}.",
-            "content": {JSON: {"model": SlaView | IgnoredEvent}},
+            "content": {JSON: {"model": SlaView | PendingView | IgnoredEvent}},
         },
         400: _problem("Not JSON, not UTF-8, or nested deeper than 32 levels."),
         401: _problem("Any signature problem: one uniform answer."),
@@ -326,7 +326,11 @@ def _read(ticket_id: str) -> Response[str]:
     tags=["sla"],
     security=SIGV4,
     responses={
-        200: _ok(SlaView, "The SLA view with `history`: every change, when, why and by whom."),
+        200: _ok(
+            SlaView | PendingView,
+            "The SLA view with `history`: every change, when, why and by whom (or, for a ticket "
+            "whose creation time or plan no event has given yet, that it is pending).",
+        ),
         404: NO_TICKET,
         405: WRONG_METHOD,
         503: UNAVAILABLE,
@@ -347,7 +351,7 @@ def read_ticket_sla(
     tags=["sla"],
     security=SIGV4,
     responses={
-        200: _ok(SlaView, "The SLA view with `history`."),
+        200: _ok(SlaView | PendingView, "The SLA view with `history` (or that it is pending)."),
         404: NO_TICKET,
         405: WRONG_METHOD,
         422: _problem("No id given."),

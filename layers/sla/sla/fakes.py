@@ -142,11 +142,15 @@ class MemoryPublisher:
 
 
 class StaticSecrets:
-    """Secrets fixed at start-up (``SLA_WEBHOOK_SECRET`` in the local stack and in tests)."""
+    """Secrets fixed at start-up (``SLA_WEBHOOK_SECRET`` and ``SLA_<SOURCE>_SECRET`` in the local
+    stack and in tests). ``parse`` reads the text: Standard Webhooks' ``whsec_`` secrets by
+    default, ``parse_text_secrets`` for a helpdesk's."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(
+        self, text: str, parse: Callable[[str], tuple[SigningSecret, ...]] = parse_secrets
+    ) -> None:
         try:
-            self._secrets = parse_secrets(text)
+            self._secrets = parse(text)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
 

@@ -11,7 +11,7 @@ from sla.app.quote import quote_terms
 from sla.app.read import read_ticket
 from sla.core.errors import NotFoundError
 from sla.core.policy import Policy
-from sla.core.view import Quote, SlaView
+from sla.core.view import Quote, View
 from sla.ports import TicketStore
 from sla.sources import Source
 
@@ -42,7 +42,7 @@ class WebhookService:
         return self.ingest_delivery(found, headers, body, is_base64, now)
 
     # GET /tickets/{id}/sla
-    def read(self, ticket_id: str, now: datetime) -> SlaView:
+    def read(self, ticket_id: str, now: datetime) -> View:
         return read_ticket(self.policy, self.store, ticket_id, now)
 
     # GET /sla/quote

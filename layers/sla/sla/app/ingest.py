@@ -21,7 +21,7 @@ from sla.core.events import TicketEvent
 from sla.core.notices import due_at
 from sla.core.policy import Policy
 from sla.core.state import TicketState, apply_event, reduce_events
-from sla.core.view import SlaView, sla_view
+from sla.core.view import View, ticket_view
 from sla.ports import DuplicateDeliveryError, StoredTicket, TicketStore, VersionConflictError
 from sla.sources import Source
 from sla.sources.body import check_json_media_type, raw_body
@@ -34,7 +34,7 @@ MAX_ATTEMPTS = 8
 @dataclass(frozen=True)
 class IngestResult:
     outcome: Literal["applied", "duplicate", "ignored"]
-    view: SlaView | None
+    view: View | None
     event_id: str
 
 
@@ -87,7 +87,7 @@ class Ingest:
             state = next_state(self.policy, self.store, stored, event)
             if state is None:
                 assert stored is not None
-                return IngestResult("duplicate", sla_view(stored.state, now), event.event_id)
+                return IngestResult("duplicate", ticket_view(stored.state, now), event.event_id)
             notices = stored.notices if stored else ()
             published = frozenset((n.kind, n.for_) for n in notices)
             ticket = StoredTicket(
@@ -107,6 +107,6 @@ class Ingest:
                 current = self.store.load(ticket_id)
                 if current is None:
                     continue
-                return IngestResult("duplicate", sla_view(current.state, now), event.event_id)
-            return IngestResult("applied", sla_view(state, now), event.event_id)
+                return IngestResult("duplicate", ticket_view(current.state, now), event.event_id)
+            return IngestResult("applied", ticket_view(state, now), event.event_id)
         raise TransientError("The ticket is being changed by many deliveries at once; retry.")

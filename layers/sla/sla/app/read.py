@@ -7,7 +7,7 @@ from datetime import datetime
 from sla.core.errors import NotFoundError
 from sla.core.policy import Policy
 from sla.core.state import reduce_events
-from sla.core.view import SlaView, sla_view
+from sla.core.view import View, ticket_view
 from sla.ports import TicketStore
 
 __all__ = ["MAX_TICKET_ID", "read_ticket"]
@@ -15,7 +15,7 @@ __all__ = ["MAX_TICKET_ID", "read_ticket"]
 MAX_TICKET_ID = 256
 
 
-def read_ticket(policy: Policy, store: TicketStore, ticket_id: str, now: datetime) -> SlaView:
+def read_ticket(policy: Policy, store: TicketStore, ticket_id: str, now: datetime) -> View:
     """The view at ``now`` with its history; NotFoundError for an unknown ticket. The view is the
     stored state's (what notices were judged by); the history is folded from the events."""
     stored = store.load(ticket_id) if 0 < len(ticket_id) <= MAX_TICKET_ID else None
@@ -23,4 +23,4 @@ def read_ticket(policy: Policy, store: TicketStore, ticket_id: str, now: datetim
         raise NotFoundError("No ticket with this id.")
     events = store.events(ticket_id)
     history = reduce_events(events, policy).history if events else ()
-    return sla_view(stored.state.model_copy(update={"history": history}), now, with_history=True)
+    return ticket_view(stored.state.model_copy(update={"history": history}), now, with_history=True)

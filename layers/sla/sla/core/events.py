@@ -4,7 +4,7 @@ into, and what the reducer folds. Each event carries the ticket as of ``occurred
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -12,18 +12,32 @@ from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
 
 __all__ = [
     "EVENT_TYPES",
+    "SNAPSHOT_FIELDS",
     "STOPPING",
     "Actor",
     "EventType",
+    "SnapshotField",
     "StopReason",
     "TicketEvent",
     "TicketSnapshot",
+    "TicketStatus",
     "UtcDatetime",
 ]
 
 EventType = Literal[
-    "ticket.created", "ticket.updated", "ticket.responded", "ticket.solved", "ticket.closed"
+    "ticket.created",
+    "ticket.updated",
+    "ticket.responded",
+    "ticket.solved",
+    "ticket.closed",
+    "ticket.customer_replied",
+    "ticket.reopened",
 ]
+# the helpdesk's own status of a ticket (contract section 2); it drives the pauses of metrics
+TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+# the snapshot's fields a partial snapshot may carry or leave out
+SnapshotField = Literal["created_at", "plan", "priority", "environment", "product_stage", "status"]
+SNAPSHOT_FIELDS: tuple[SnapshotField, ...] = SnapshotField.__args__  # type: ignore[attr-defined]
 EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr-defined]
 StopReason = Literal["responded", "solved", "closed"]
 STOPPING: dict[str, StopReason] = {
@@ -41,13 +55,21 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 class TicketSnapshot(BaseModel):
-    """The ticket as of an event: only the fields the SLA depends on."""
+    """The ticket as of an event: only the fields the SLA depends on.
+
+    A snapshot is complete (``fields`` is None: every field is as given, a missing one is its
+    default, but for ``status``, which keeps its earlier value when not given) or partial
+    (``fields`` names the fields it carries; the others keep the values earlier snapshots gave
+    them). Helpdesks send partial payloads (a Jira comment carries no creation time and no
+    plan). Until the merged snapshots give a creation time and a plan, the ticket is pending."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: str = Field(min_length=1, max_length=256)
-    created_at: UtcDatetime
-    plan: Annotated[str, AfterValidator(str.lower)] = Field(min_length=1, max_length=64)
+    created_at: UtcDatetime | None = None
+    plan: Annotated[str, AfterValidator(str.lower)] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
     priority: int | None = None
     environment: Annotated[str, AfterValidator(str.lower)] = Field(
         default=DEFAULT_ENVIRONMENT, max_length=64
@@ -55,6 +77,27 @@ class TicketSnapshot(BaseModel):
     product_stage: Annotated[str, AfterValidator(str.lower)] = Field(
         default=DEFAULT_PRODUCT_STAGE, max_length=64
     )
+    status: TicketStatus | None = None
+    fields: frozenset[SnapshotField] | None = None
+
+    def merged_onto(self, earlier: TicketSnapshot | None) -> TicketSnapshot:
+        """This snapshot over the merge of the earlier ones: a complete snapshot replaces them
+        (but for a status it does not give: a status is never forgotten), a partial one changes
+        only the fields it carries."""
+        if earlier is None:
+            return self
+        if self.fields is None:
+            if self.status is None and earlier.status is not None:
+                return self.model_copy(update={"status": earlier.status})
+            return self
+        changed: dict[str, Any] = {name: getattr(self, name) for name in self.fields}
+        known = None if earlier.fields is None else earlier.fields | self.fields
+        return earlier.model_copy(update={**changed, "id": self.id, "fields": known})
+
+    @property
+    def complete(self) -> bool:
+        """Whether it says enough to classify the ticket: a creation time and a plan."""
+        return self.created_at is not None and self.plan is not None
 
 
 class Actor(BaseModel):

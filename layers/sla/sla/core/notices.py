@@ -131,7 +131,7 @@ def at_expression(when: datetime, now: datetime) -> str:
     if when <= now:
         raise ValueError("a schedule time must be in the future")
     if when.second or when.microsecond:
-        raise ValueError("a schedule time must be a whole minute")
+        raise ValueError("malformed schedule time: not a whole minute")
     expression = f"at({when:%Y-%m-%dT%H:%M:%S})"
     if not _AT.fullmatch(expression):
         raise ValueError(f"malformed schedule expression {expression}")

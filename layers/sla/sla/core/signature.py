@@ -22,6 +22,7 @@ __all__ = [
     "SignatureError",
     "SigningSecret",
     "parse_secrets",
+    "parse_text_secrets",
     "sign",
     "verify",
 ]
@@ -68,6 +69,18 @@ def parse_secrets(text: str) -> tuple[SigningSecret, ...]:
     if not secrets:
         raise ValueError("no webhook signing secret configured")
     return tuple(secrets)
+
+
+def parse_text_secrets(text: str) -> tuple[SigningSecret, ...]:
+    """A helpdesk's secrets from configuration: whitespace-separated, each used as the text the
+    helpdesk shows (its UTF-8 bytes are the HMAC key, or the Basic password). Several are accepted
+    during a rotation; the first is the current one."""
+    secrets = tuple(SigningSecret(token.encode("utf-8")) for token in text.split())
+    if not secrets:
+        raise ValueError("no signing secret configured")
+    if any(len(s.key) < 8 for s in secrets):
+        raise ValueError("a signing secret must have at least 8 characters")
+    return secrets
 
 
 def sign(secret: SigningSecret, msg_id: str, timestamp: int, body: bytes) -> str:

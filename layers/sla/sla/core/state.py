@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
 from sla.core.policy import Policy
-from sla.core.terms import Classified, Target, TargetKind, Terms
+from sla.core.terms import Classified, StateKind, Target, TargetKind, Terms
 
 __all__ = ["Current", "HistoryEntry", "TicketState", "apply_event", "reduce_events"]
 
@@ -64,44 +64,46 @@ class TicketState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     ticket_id: str
-    terms: Terms
-    kind: TargetKind
+    terms: Terms | None = None
+    kind: StateKind
     environment: str
     product_stage: str
     first_response_at: datetime | None = None
     clock_stopped_at: datetime | None = None
     stop_reason: StopReason | None = None
-    current: Current
+    current: Current | None = None
+    requested: int | None = None
+    agent_priority: int | None = None
     snapshot: TicketSnapshot
     last_at: datetime
     last_event_id: str
     events: int
     history: tuple[HistoryEntry, ...] | None = None
 
-    # the terms, for readers that only want one of them
+    # the terms, for readers that only want one of them (a pending ticket has none)
+    @property
+    def pending(self) -> bool:
+        return self.terms is None
+
     @property
     def plan(self) -> str:
-        return self.terms.plan
+        return self.terms.plan if self.terms is not None else (self.snapshot.plan or "")
 
     @property
     def priority(self) -> int:
-        return self.terms.priority
+        return self.terms.priority if self.terms is not None else 0
 
     @property
     def target(self) -> Target | None:
-        return self.terms.target
-
-    @property
-    def clock_started_at(self) -> datetime:
-        return self.terms.clock_started_at
+        return self.terms.target if self.terms is not None else None
 
     @property
     def warning_at(self) -> datetime | None:
-        return self.terms.warning_at
+        return self.terms.warning_at if self.terms is not None else None
 
     @property
     def deadline(self) -> datetime | None:
-        return self.terms.deadline
+        return self.terms.deadline if self.terms is not None else None
 
     @property
     def last_key(self) -> tuple[datetime, str]:
@@ -109,42 +111,46 @@ class TicketState(BaseModel):
 
 
 _CLASSIFIED = ("plan", "requested_priority", "priority", "priority_reason", "kind")
-_SNAPSHOT = ("environment", "product_stage", "created_at")
+_SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
 def _step(
     state: TicketState | None, event: TicketEvent, policy: Policy
 ) -> tuple[TicketState, HistoryEntry]:
     """Apply one event, the next in order, and say what it changed."""
-    new = event.ticket
+    before = state.snapshot if state is not None else None
+    new = event.ticket.merged_onto(before)
     default = policy.config.default_priority
     agent_update = event.type == "ticket.updated" and event.actor.type == "agent"
     if state is None:
         requested = new.priority
         agent = (new.priority or default) if agent_update and event.reason is not None else None
     else:
-        requested = state.current.requested_priority
-        agent = state.current.priority if state.current.priority_reason == "agent" else None
+        requested, agent = state.requested, state.agent_priority
         if new.priority != state.snapshot.priority or (agent_update and event.reason is not None):
             if agent_update:
                 agent = new.priority if new.priority is not None else default
             else:
                 requested = new.priority
-    c = policy.classify(
-        new.plan,
-        requested,
-        environment=new.environment,
-        product_stage=new.product_stage,
-        agent_priority=agent,
-    )
-    current = Current(**c.classified(), kind=c.kind)
+    c = None
+    current = None
+    if new.plan is not None:  # pending until a snapshot says the plan
+        c = policy.classify(
+            new.plan,
+            requested,
+            environment=new.environment,
+            product_stage=new.product_stage,
+            agent_priority=agent,
+        )
+        current = Current(**c.classified(), kind=c.kind)
     changes: dict[str, tuple[Any, Any]] = {}
     for key in _CLASSIFIED:
-        old = getattr(state.current, key) if state is not None else None
-        if old != getattr(current, key):
-            changes[key] = (old, getattr(current, key))
+        old = getattr(state.current, key) if state is not None and state.current else None
+        value = getattr(current, key) if current is not None else None
+        if old != value:
+            changes[key] = (old, value)
     for key in _SNAPSHOT:
-        old = getattr(state.snapshot, key) if state is not None else None
+        old = getattr(before, key) if before is not None else None
         if old != getattr(new, key):
             changes[key] = (old, getattr(new, key))
 
@@ -154,19 +160,26 @@ def _step(
     if event.type == "ticket.responded" and first_response is None:
         first_response = event.occurred_at
         changes["first_response_at"] = (None, event.occurred_at)
-    if state is not None and state.clock_stopped_at is not None:
+    if state is not None and state.clock_stopped_at is not None and state.terms is not None:
         # stopped: the outcome stays judged by the terms in force at the stop
         terms, kind = state.terms, state.kind
         environment, stage = state.environment, state.product_stage
     else:
-        unchanged = (
-            state is not None
-            and state.current == current
-            and state.snapshot.created_at == new.created_at
-        )
-        terms = state.terms if state is not None and unchanged else policy.terms(new.created_at, c)
-        kind, environment, stage = c.kind, new.environment, new.product_stage
-        if event.type in STOPPING:
+        # running, or stopped while pending: the terms as far as they are known now
+        terms = None
+        if c is not None and new.created_at is not None:
+            unchanged = (
+                state is not None
+                and state.terms is not None
+                and state.current == current
+                and state.terms.clock_started_at == new.created_at
+            )
+            terms = (
+                state.terms if state is not None and unchanged else policy.terms(new.created_at, c)
+            )
+        kind = c.kind if terms is not None and c is not None else "pending"
+        environment, stage = new.environment, new.product_stage
+        if event.type in STOPPING and stopped_at is None:
             stopped_at, stop_reason = event.occurred_at, STOPPING[event.type]
             changes["clock_stopped_at"] = (None, event.occurred_at)
     after = TicketState(
@@ -179,6 +192,8 @@ def _step(
         clock_stopped_at=stopped_at,
         stop_reason=stop_reason,
         current=current,
+        requested=requested,
+        agent_priority=agent,
         snapshot=new,
         last_at=event.occurred_at,
         last_event_id=event.event_id,

@@ -15,6 +15,7 @@ __all__ = [
     "Classified",
     "Clock",
     "PriorityReason",
+    "StateKind",
     "Status",
     "Target",
     "TargetKind",
@@ -26,6 +27,8 @@ DEFAULT_PRODUCT_STAGE = "ga"
 Clock = Literal["business", "elapsed"]
 PriorityReason = Literal["requested", "default", "non_production", "agent"]
 TargetKind = Literal["targeted", "exempt", "no_target"]
+# a ticket's kind: its target's, or pending until its snapshots give a creation time and a plan
+StateKind = Literal["targeted", "exempt", "no_target", "pending"]
 Status = Literal["running", "met", "breached", "exempt", "no_target"]
 
 

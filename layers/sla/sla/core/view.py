@@ -6,11 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from sla.core.policy import Classification
 from sla.core.state import Current, HistoryEntry, TicketState
 from sla.core.terms import Status, Terms
 
-__all__ = ["Quote", "SlaView", "quote", "sla_view", "status_at"]
+__all__ = [
+    "PendingView",
+    "Quote",
+    "SlaView",
+    "View",
+    "quote",
+    "sla_view",
+    "status_at",
+    "ticket_view",
+]
 
 
 class SlaView(Terms):
@@ -24,6 +35,25 @@ class SlaView(Terms):
     history: tuple[HistoryEntry, ...] | None = None
 
 
+class PendingView(BaseModel):
+    """A ticket whose events came before anything said its creation time or plan (a comment on
+    a ticket created before the helpdesk was wired): its events are kept, and it gets its terms,
+    from its own creation time, when a snapshot gives them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticket_id: str
+    status: Literal["pending"] = "pending"
+    missing: tuple[Literal["created_at", "plan"], ...]
+    first_response_at: datetime | None
+    clock_stopped_at: datetime | None
+    current: Current | None
+    history: tuple[HistoryEntry, ...] | None = None
+
+
+View = SlaView | PendingView
+
+
 class Quote(Terms):
     """What a ticket submitted at ``clock_started_at`` would get."""
 
@@ -31,7 +61,10 @@ class Quote(Terms):
 
 
 def status_at(state: TicketState, now: datetime) -> Status:
-    """The SLA status at ``now``: a deadline is breached only once it has passed."""
+    """The SLA status at ``now`` of a ticket that is not pending: a deadline is breached only once
+    it has passed."""
+    if state.kind == "pending" or state.terms is None:
+        raise ValueError("a pending ticket has no status yet")
     if state.kind != "targeted":
         return state.kind
     deadline = state.terms.deadline
@@ -43,8 +76,30 @@ def status_at(state: TicketState, now: datetime) -> Status:
     return "running" if now <= deadline else "breached"
 
 
+def ticket_view(state: TicketState, now: datetime, *, with_history: bool = False) -> View:
+    """What the API answers about a ticket at ``now``: its SLA view, or that it is pending."""
+    history = state.history if with_history else None
+    if state.terms is None:
+        missing = tuple(
+            name for name in ("created_at", "plan") if getattr(state.snapshot, name) is None
+        )
+        return PendingView(
+            ticket_id=state.ticket_id,
+            missing=missing,
+            first_response_at=state.first_response_at,
+            clock_stopped_at=state.clock_stopped_at,
+            current=state.current,
+            history=history,
+        )
+    return sla_view(state, now, with_history=with_history)
+
+
 def sla_view(state: TicketState, now: datetime, *, with_history: bool = False) -> SlaView:
-    """The SLA view of a state at ``now`` (contract section 3)."""
+    """The SLA view of a ticket at ``now`` (contract section 3); ValueError while it is
+    pending."""
+    if state.terms is None or state.current is None:
+        raise ValueError("a pending ticket has no SLA view yet")
+    history = state.history if with_history else None
     return SlaView(
         **dict(state.terms),
         ticket_id=state.ticket_id,
@@ -52,7 +107,7 @@ def sla_view(state: TicketState, now: datetime, *, with_history: bool = False) -
         first_response_at=state.first_response_at,
         clock_stopped_at=state.clock_stopped_at,
         current=state.current,
-        history=state.history if with_history else None,
+        history=history,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     AwareDatetime,
@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from sla.core.errors import UnauthorizedError, UnprocessableError, field_errors
-from sla.core.events import EVENT_TYPES, TicketEvent
+from sla.core.events import EVENT_TYPES, EventType, TicketEvent, TicketStatus
 from sla.core.policy import Policy
 from sla.core.signature import SignatureError, verify
 from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
@@ -50,6 +50,7 @@ class PayloadTicket(BaseModel):
     priority: StrictInt | None = None
     environment: StrictStr | None = Field(default=None, max_length=64)
     product_stage: StrictStr | None = Field(default=None, max_length=64)
+    status: TicketStatus | None = None
 
     @field_validator("id")
     @classmethod
@@ -71,9 +72,7 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    type: Literal[
-        "ticket.created", "ticket.updated", "ticket.responded", "ticket.solved", "ticket.closed"
-    ]
+    type: EventType
     occurred_at: AwareDatetime
     ticket: PayloadTicket
     actor: PayloadActor | None = None
@@ -163,6 +162,7 @@ class StandardWebhooksSource:
                     "priority": t.priority,
                     "environment": environment,
                     "product_stage": stage,
+                    "status": t.status,
                 },
                 "actor": data.actor.model_dump() if data.actor else {"type": "unknown"},
                 "reason": data.reason,
