@@ -301,14 +301,57 @@ def receive_ticket_event(
         ),
     ] = DOCUMENTED,
 ) -> Response[str]:
+    return _ingest("tickets")
+
+
+def _ingest(source: str) -> Response[str]:
     request = app.current_event
     result = webhook_service().ingest(
-        request.headers, request.body, bool(request.is_base64_encoded), clock.now()
+        request.headers, request.body, bool(request.is_base64_encoded), clock.now(), source
     )
     metrics.add_metric(name=f"Webhook_{result.outcome}", unit=MetricUnit.Count, value=1)
     if result.view is None:
-        return _json(200, {"ignored": True, "detail": "Unknown event type; acknowledged."})
+        return _json(
+            200, {"ignored": True, "detail": "An event the SLA does not use; acknowledged."}
+        )
     return _json(200, result.view.model_dump(mode="json", exclude={"history"}))
+
+
+@app.post(
+    "/webhooks/<source>",
+    summary="Record a helpdesk's own webhook",
+    description=(
+        "The helpdesk's webhook as it sends it, verified as it signs it: zendesk "
+        "(X-Zendesk-Webhook-Signature over the timestamp header and the body), jira "
+        "(X-Hub-Signature: sha256=<hex>), zammad (X-Hub-Signature: sha1=<hex>), freshdesk (HTTP "
+        "Basic authentication with the source's secret as the password). A source is enabled by "
+        "its secret; any other answers 404. Ticket ids are `<source>:<the helpdesk's id>`."
+    ),
+    tags=["webhooks"],
+    responses={
+        200: {
+            "description": "Recorded (or a duplicate delivery): the ticket's SLA view, or that it "
+            "is pending; for an event the SLA does not use, {ignored: true}.",
+            "content": {JSON: {"model": SlaView | PendingView | IgnoredEvent}},
+        },
+        400: _problem("Not JSON, not UTF-8, or nested deeper than 32 levels."),
+        401: _problem("Any authentication problem: one uniform answer."),
+        404: _problem("Not an enabled source."),
+        405: WRONG_METHOD,
+        413: _problem("Body over 256 KiB (checked before hashing or parsing)."),
+        415: _problem("Content type other than application/json."),
+        422: _problem("Not the helpdesk's payload, or a value the policy does not know."),
+        503: UNAVAILABLE,
+    },
+    enable_validation=False,  # the raw bytes reach the service untouched
+)
+@tracer.capture_method
+def receive_helpdesk_event(
+    source: Annotated[
+        str, Path(description="zendesk, jira, freshdesk or zammad (enabled by its secret).")
+    ],
+) -> Response[str]:
+    return _ingest(source)
 
 
 def _read(ticket_id: str) -> Response[str]:

@@ -87,6 +87,7 @@ def test_the_document_describes_exactly_the_routes_the_template_declares() -> No
     assert set(document()["paths"]) == declared
     assert {path: set(ops) for path, ops in document()["paths"].items()} == {
         "/webhooks/tickets": {"post"},
+        "/webhooks/{source}": {"post"},
         "/tickets/{ticket_id}/sla": {"get"},
         "/tickets/sla": {"get"},
         "/sla/quote": {"get"},

@@ -42,8 +42,27 @@ def test_webhook_function_may_touch_only_its_table_and_secret() -> None:
         "dynamodb:GetItem",
         "dynamodb:PutItem",
     ]
-    assert grants["SigningSecret"]["Resource"] == {"Ref": "WebhookSecret"}
+    assert grants["SigningSecret"]["Resource"] == [
+        {"Ref": "WebhookSecret"},
+        *(
+            {"Fn::If": [f"{name}Enabled", {"Ref": f"{name}Secret"}, {"Ref": "AWS::NoValue"}]}
+            for name in ("Zendesk", "Jira", "Freshdesk", "Zammad")
+        ),
+    ]
     assert grants["SigningSecret"]["Action"] == "secretsmanager:GetSecretValue"
+
+
+def test_a_helpdesk_secret_exists_only_when_its_source_is_enabled() -> None:
+    """Each helpdesk's secret is created with its Enable<Name> parameter, generated (never written
+    in the template), and handed to the function by ARN, empty when disabled (then 404)."""
+    variables = resource("WebhookFunction")["Properties"]["Environment"]["Variables"]
+    for name in ("Zendesk", "Jira", "Freshdesk", "Zammad"):
+        secret = resource(f"{name}Secret")
+        assert secret["Condition"] == f"{name}Enabled"
+        assert "SecretString" not in secret["Properties"]
+        assert variables[f"SLA_{name.upper()}_SECRET_ARN"] == {
+            "Fn::If": [f"{name}Enabled", {"Ref": f"{name}Secret"}, ""]
+        }
 
 
 def test_table_is_durable_and_streams_both_images() -> None:
@@ -77,6 +96,7 @@ def test_routes_and_their_authorisation() -> None:
     }
     assert set(routes) == {
         ("ANY", "/webhooks/tickets"),
+        ("ANY", "/webhooks/{source}"),
         ("ANY", "/tickets/{ticket_id}/sla"),
         ("ANY", "/tickets/sla"),
         ("ANY", "/sla/quote"),
@@ -84,6 +104,7 @@ def test_routes_and_their_authorisation() -> None:
     assert routes[("ANY", "/tickets/{ticket_id}/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
     assert routes[("ANY", "/tickets/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
     assert "Auth" not in routes[("ANY", "/webhooks/tickets")]  # signed, not IAM
+    assert "Auth" not in routes[("ANY", "/webhooks/{source}")]  # as each helpdesk signs
     assert "Auth" not in routes[("ANY", "/sla/quote")]  # public
     assert all(route["ApiId"] == {"Ref": "HttpApi"} for route in routes.values())
 

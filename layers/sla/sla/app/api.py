@@ -3,7 +3,7 @@ ticket, quote a deadline. The handler calls these and maps results and errors to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sla.app.ingest import Ingest, IngestResult
@@ -20,12 +20,27 @@ __all__ = ["WebhookService"]
 
 class WebhookService:
     def __init__(
-        self, policy: Policy, store: TicketStore, sources: Mapping[str, Source], body_limit: int
+        self,
+        policy: Policy,
+        store: TicketStore,
+        sources: Mapping[str, Source | Callable[[], Source]],
+        body_limit: int,
     ) -> None:
+        """``sources`` by name: built, or a factory that builds one when its first delivery
+        arrives (a helpdesk's module is not loaded before)."""
         self.policy = policy
         self.store = store
         self.sources = dict(sources)
         self.ingest_delivery = Ingest(policy, store, body_limit)
+
+    def source(self, name: str) -> Source:
+        """The enabled source ``name``; NotFoundError for any other."""
+        found = self.sources.get(name)
+        if found is None:
+            raise NotFoundError("No such webhook source.")
+        if not hasattr(found, "verify"):
+            found = self.sources[name] = found()
+        return found  # type: ignore[return-value]
 
     # POST /webhooks/{source}
     def ingest(
@@ -36,10 +51,7 @@ class WebhookService:
         now: datetime,
         source: str = "tickets",
     ) -> IngestResult:
-        found = self.sources.get(source)
-        if found is None:
-            raise NotFoundError("No such webhook source.")
-        return self.ingest_delivery(found, headers, body, is_base64, now)
+        return self.ingest_delivery(self.source(source), headers, body, is_base64, now)
 
     # GET /tickets/{id}/sla
     def read(self, ticket_id: str, now: datetime) -> View:

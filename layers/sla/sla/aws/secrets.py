@@ -29,7 +29,11 @@ class SecretsManagerSecrets:
         max_age: int = 300,
         refresh_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        parse: Callable[[str], tuple[SigningSecret, ...]] = parse_secrets,
     ) -> None:
+        """``parse`` reads the secret's value: Standard Webhooks' ``whsec_`` secrets by default,
+        ``parse_text_secrets`` for a helpdesk's."""
+        self.parse = parse
         self.secret_id = secret_id
         self.max_age = max_age
         self.refresh_interval = refresh_interval
@@ -61,7 +65,7 @@ class SecretsManagerSecrets:
         if not isinstance(value, str):
             raise ConfigurationError("The signing secret must be a string.")
         try:
-            return parse_secrets(value)
+            return self.parse(value)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
 

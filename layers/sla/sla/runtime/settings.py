@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sla.core.errors import ConfigurationError
+from sla.sources.registry import HELPDESKS
 
 __all__ = ["NotifierSettings", "WebhookSettings"]
 
@@ -24,6 +25,9 @@ class WebhookSettings(BaseModel):
     policy_file: str | None = Field(default=None, alias="SLA_POLICY_FILE")
     body_limit: int = Field(default=256 * 1024, alias="SLA_BODY_LIMIT", ge=1024, le=6 * 1024 * 1024)
     secret_max_age: int = Field(default=300, alias="SLA_SECRET_MAX_AGE", ge=0, le=3600)
+    mapping_file: str | None = Field(default=None, alias="SLA_MAPPING_FILE")
+    # helpdesk sources: name -> ("arn", the secret's ARN) on AWS, ("text", the secret) locally
+    helpdesks: dict[str, tuple[Literal["arn", "text"], str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> WebhookSettings:
@@ -33,7 +37,18 @@ class WebhookSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
-        return _from_env(cls, env)
+        """The settings; a helpdesk source is enabled by its secret: ``SLA_<SOURCE>_SECRET_ARN``
+        on AWS, ``SLA_<SOURCE>_SECRET`` locally (the secret as the helpdesk shows it)."""
+        helpdesks: dict[str, tuple[Literal["arn", "text"], str]] = {}
+        for name in HELPDESKS:
+            arn = env.get(f"SLA_{name.upper()}_SECRET_ARN", "")
+            text = env.get(f"SLA_{name.upper()}_SECRET", "")
+            if arn:
+                helpdesks[name] = ("arn", arn)
+            elif text:
+                helpdesks[name] = ("text", text)
+        settings = _from_env(cls, env)
+        return settings.model_copy(update={"helpdesks": helpdesks})
 
 
 class NotifierSettings(BaseModel):

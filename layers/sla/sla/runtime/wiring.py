@@ -7,14 +7,18 @@ again with another environment.
 from __future__ import annotations
 
 import os
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from sla.app.api import WebhookService
 from sla.aws.store import DynamoTicketStore
-from sla.core.policy import load_policy
+from sla.core.errors import ConfigurationError
+from sla.core.policy import Policy, load_policy
 from sla.runtime.settings import WebhookSettings
+from sla.sources import Source
 from sla.sources.canonical import StandardWebhooksSource
+from sla.sources.mapping import MappingError, SourceMapping, load_mappings
 
 if TYPE_CHECKING:  # the webhook function never loads the notifier's modules (cold start)
     from sla.app.notifier import NotifierService
@@ -47,12 +51,50 @@ def webhook_service() -> WebhookService:
         assert settings.webhook_secret is not None
         secrets = StaticSecrets(settings.webhook_secret)
     loaded = load_policy(settings.policy_file)
+    sources: dict[str, Source | Callable[[], Source]] = {
+        "tickets": StandardWebhooksSource(loaded, secrets)
+    }
+    if settings.helpdesks:
+        try:  # checked at start, with a clear error
+            mappings = load_mappings(settings.mapping_file)
+        except MappingError as exc:
+            raise ConfigurationError(str(exc)) from None
+        for name, (kind, value) in settings.helpdesks.items():
+            sources[name] = partial(
+                _helpdesk, name, loaded, kind, value, mappings.get(name), settings
+            )
     return WebhookService(
         policy=loaded,
         store=DynamoTicketStore(settings.table_name, loaded),
-        sources={"tickets": StandardWebhooksSource(loaded, secrets)},
+        sources=sources,
         body_limit=settings.body_limit,
     )
+
+
+def _helpdesk(
+    name: str,
+    policy: Policy,
+    kind: str,
+    value: str,
+    mapping: SourceMapping | None,
+    settings: WebhookSettings,
+) -> Source:
+    """A helpdesk source, built when its first delivery arrives."""
+    from sla.core.signature import parse_text_secrets
+    from sla.sources.registry import helpdesk_source
+
+    secrets: SecretSource
+    if kind == "arn":
+        from sla.aws.secrets import SecretsManagerSecrets
+
+        secrets = SecretsManagerSecrets(
+            value, max_age=settings.secret_max_age, parse=parse_text_secrets
+        )
+    else:
+        from sla.fakes import StaticSecrets
+
+        secrets = StaticSecrets(value, parse=parse_text_secrets)
+    return helpdesk_source(name, policy, secrets, mapping or SourceMapping())
 
 
 @cache
