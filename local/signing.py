@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -25,6 +28,34 @@ def signature_headers(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(key, msg_id, timestamp, body),
     }
+
+
+def helpdesk_headers(
+    source: str, secret: str, body: bytes, now: datetime, delivery_id: str | None = None
+) -> dict[str, str]:
+    """The headers a helpdesk sends with ``body``, signed as it signs (contract section 2b), with
+    its delivery id where it sends one. ``secret`` is the secret as the helpdesk shows it."""
+    key = secret.encode("utf-8")
+    delivery_id = delivery_id or uuid.uuid4().hex
+    headers = {"content-type": "application/json"}
+    if source == "zendesk":
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        mac = hmac.new(key, stamp.encode() + body, hashlib.sha256).digest()
+        headers["x-zendesk-webhook-signature"] = base64.b64encode(mac).decode("ascii")
+        headers["x-zendesk-webhook-signature-timestamp"] = stamp
+        headers["x-zendesk-webhook-invocation-id"] = delivery_id
+    elif source == "jira":
+        headers["x-hub-signature"] = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        headers["x-atlassian-webhook-identifier"] = delivery_id
+    elif source == "zammad":
+        headers["x-hub-signature"] = "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest()
+        headers["x-zammad-delivery"] = delivery_id
+    elif source == "freshdesk":  # Freshdesk signs nothing: Basic authentication on the rule
+        credentials = base64.b64encode(b"sla-keeper:" + key).decode("ascii")
+        headers["authorization"] = f"Basic {credentials}"
+    else:
+        raise ValueError(f"not a helpdesk: {source}")
+    return headers
 
 
 def api_gateway_path(sent: str) -> str:

@@ -8,7 +8,10 @@ The mapping file is TOML with one table per source (``[zendesk]``, ``[jira]``, `
   (a tag ``plan_<name>``), ``default_plan`` (else);
 * ``environment_field`` / ``product_stage_field`` with their defaults;
 * ``agent_roles``: who counts as an agent, where the helpdesk says so by role;
-* ``timezone``: the helpdesk's zone, where its timestamps carry no offset (Freshdesk).
+* ``timezone``: the helpdesk's zone, where its timestamps carry no offset (Freshdesk);
+* ``statuses``: the helpdesk's status names (or ids) to ours (``new``, ``open``, ``pending``,
+  ``on_hold``, ``solved``, ``closed``), before the source's own table (localised or custom
+  status names).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sla.core.events import TicketStatus
 
 __all__ = ["DEFAULT_PRIORITIES", "MappingError", "SourceMapping", "load_mappings"]
 
@@ -50,6 +55,19 @@ class SourceMapping(BaseModel):
     default_product_stage: str = "ga"
     agent_roles: frozenset[str] = frozenset({"agent", "admin"})
     timezone: str | None = None
+    statuses: dict[str, TicketStatus] = Field(default_factory=dict)
+
+    @field_validator("statuses")
+    @classmethod
+    def _lower_statuses(cls, value: dict[str, TicketStatus]) -> dict[str, TicketStatus]:
+        return {str(k).strip().lower(): v for k, v in value.items()}
+
+    def status(self, value: Any) -> TicketStatus | None:
+        """Our status for a helpdesk's status name or id, as the mapping's ``statuses`` says
+        (compared case-insensitively); None where it says nothing (then the source's own table)."""
+        if value is None:
+            return None
+        return self.statuses.get(str(value).strip().lower())
 
     @field_validator("priorities")
     @classmethod
