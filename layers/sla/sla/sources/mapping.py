@@ -4,8 +4,9 @@ The mapping file is TOML with one table per source (``[zendesk]``, ``[jira]``, `
 ``[zammad]``); every key is optional and the defaults are the ones the README documents:
 
 * ``priorities``: the helpdesk's priority (its name or id, compared case-insensitively) to ours;
-* ``plan_field`` (a ticket or organisation field whose value is the plan), ``plan_tag_prefix``
-  (a tag ``plan_<name>``), ``default_plan`` (else);
+* ``plan_field`` (a ticket or organisation field whose value is the plan, or whose value
+  ``plan_values`` maps to one: an "Account tier" of "Enterprise" to ``advanced``),
+  ``plan_tag_prefix`` (a tag ``plan_<name>``), ``default_plan`` (else);
 * ``environment_field`` / ``product_stage_field`` with their defaults;
 * ``agent_roles``: who counts as an agent, where the helpdesk says so by role;
 * ``timezone``: the helpdesk's zone, where its timestamps carry no offset (Freshdesk);
@@ -47,6 +48,7 @@ class SourceMapping(BaseModel):
 
     priorities: dict[str, int] = Field(default_factory=dict)
     plan_field: str | None = None
+    plan_values: dict[str, str] = Field(default_factory=dict)
     plan_tag_prefix: str = "plan_"
     default_plan: str | None = None
     environment_field: str | None = None
@@ -56,6 +58,11 @@ class SourceMapping(BaseModel):
     agent_roles: frozenset[str] = frozenset({"agent", "admin"})
     timezone: str | None = None
     statuses: dict[str, TicketStatus] = Field(default_factory=dict)
+
+    @field_validator("plan_values")
+    @classmethod
+    def _lower_plan_values(cls, value: dict[str, str]) -> dict[str, str]:
+        return {str(k).strip().lower(): v.strip().lower() for k, v in value.items()}
 
     @field_validator("statuses")
     @classmethod
@@ -97,7 +104,8 @@ class SourceMapping(BaseModel):
         if self.plan_field is not None:
             value = fields.get(self.plan_field)
             if isinstance(value, str) and value.strip():
-                return value.strip().lower()
+                text = value.strip().lower()
+                return self.plan_values.get(text, text)
         for tag in tags:
             if isinstance(tag, str) and tag.lower().startswith(self.plan_tag_prefix):
                 return tag[len(self.plan_tag_prefix) :].lower() or None
