@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.local_stack
 	$(BIN)/python -m benchmarks.storage
+	$(BIN)/python -m benchmarks.sources
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run

@@ -27,4 +27,6 @@ CONTRACT_VIEW: dict[str, Any] = {
         "priority_reason": "requested",
         "kind": "targeted",
     },
+    # where a helpdesk's plan and priority came from; the canonical webhook states them itself
+    "origin": {},
 }

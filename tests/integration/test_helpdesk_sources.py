@@ -229,3 +229,37 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]
         for index, item in enumerate(value):
             yield (*prefix, index)
             yield from _paths(item, (*prefix, index))
+
+
+CREATIONS = {
+    "zendesk": "event-ticket-created.json",
+    "jira": "issue_created.json",
+    "freshdesk": "ticket_created.json",
+    "zammad": "docs-sample.json",
+}
+
+
+@pytest.mark.parametrize("source", list(HELPDESKS))
+def test_the_view_says_where_the_plan_and_the_priority_came_from(
+    helpdesks: Api, source: str
+) -> None:
+    """Contract 2b: the view records where plan and priority came from (here: the mapping's
+    default plan, and the helpdesk's own priority value)."""
+    body = (FIXTURES / source / CREATIONS[source]).read_bytes()
+    recorded_now(helpdesks, body)
+    answer = post(helpdesks, source, body, delivery="creation")
+    assert answer.status == 200, answer.raw
+    origin = answer.body["origin"]
+    assert origin["plan"] in ("default plan", "field sla_plan") or origin["plan"].startswith(
+        "tag plan_"
+    ), origin
+    assert origin["priority"].startswith(f"{source} priority "), origin
+    read = helpdesks.invoke(
+        http_api_event(
+            "GET",
+            "/tickets/sla",
+            query={"id": answer.body["ticket_id"]},
+            route_key="ANY /tickets/sla",
+        )
+    )
+    assert read.body["origin"] == origin

@@ -176,6 +176,7 @@ def test_any_order_with_duplicates_gives_the_in_order_state(
             "priority_reason": "agent",
             "kind": "targeted",
         },
+        "origin": {},
     }
     view = final_view(api, [*order, *repeats])
     history = view.pop("history")

@@ -180,3 +180,31 @@ def test_merging_never_drops_the_id_and_a_partial_first_snapshot_is_kept_as_it_i
     )
     merged = later.merged_onto(first)
     assert (merged.complete, merged.status, merged.plan) == (True, "open", "basic")
+
+
+def test_where_plan_and_priority_came_from_merges_like_the_fields(policy: Policy) -> None:
+    """A partial snapshot's origin replaces only the origins of what it carries."""
+    created = TicketEvent.model_validate(
+        {
+            "event_id": "w1",
+            "type": "ticket.created",
+            "occurred_at": CREATED,
+            "ticket": {
+                "id": "T-1001",
+                "created_at": CREATED,
+                "plan": "professional",
+                "priority": 2,
+                "origin": {"plan": "tag plan_professional", "priority": "zendesk priority HIGH"},
+            },
+        }
+    )
+    raised = partial("w2", "ticket.updated", "2026-11-25T09:10:00Z", priority=1)
+    raised = raised.model_copy(
+        update={
+            "ticket": raised.ticket.model_copy(
+                update={"origin": {"priority": "zendesk priority URGENT"}}
+            )
+        }
+    )
+    view = sla_view(reduce_events([raised, created], policy), utc("2026-11-25T09:20:00Z"))
+    assert view.origin == {"plan": "tag plan_professional", "priority": "zendesk priority URGENT"}

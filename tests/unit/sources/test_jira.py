@@ -30,6 +30,7 @@ from sla.fakes import StaticSecrets
 from sla.sources.jira import JiraSource
 from sla.sources.mapping import SourceMapping
 from tests.unit.helpers import utc
+from tests.unit.sources.common import without_origin
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "helpdesks" / "jira"
 SECRET = "jira-webhook-secret-0001"
@@ -88,7 +89,7 @@ def events(
     payload: dict[str, Any] | bytes, mapping: SourceMapping | None = None
 ) -> list[TicketEvent]:
     data = payload if isinstance(payload, bytes) else body(payload)
-    return source(mapping).events(data, "jira:" + DELIVERY, NOW)
+    return without_origin(source(mapping).events(data, "jira:" + DELIVERY, NOW))
 
 
 def errors_of(call: Callable[[], object]) -> list[Any]:

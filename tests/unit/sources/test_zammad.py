@@ -22,6 +22,7 @@ from sla.fakes import StaticSecrets
 from sla.sources.mapping import SourceMapping
 from sla.sources.zammad import ZammadSource, parse_instant
 from tests.unit.helpers import utc
+from tests.unit.sources.common import without_origin
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "helpdesks" / "zammad"
 TOKEN = "s3cr3t-t0k3n"  # the token of Zammad's own spec/jobs/trigger_webhook_job_spec.rb
@@ -63,7 +64,7 @@ def events(
     body: bytes | Any, mapping: SourceMapping = PLAN, delivery: str = DELIVERY
 ) -> list[TicketEvent]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return source(mapping).events(data, "zammad:" + delivery, NOW)
+    return without_origin(source(mapping).events(data, "zammad:" + delivery, NOW))
 
 
 def created(default_plan: str = "basic") -> list[TicketEvent]:

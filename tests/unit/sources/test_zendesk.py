@@ -27,6 +27,7 @@ from sla.core.signature import SigningSecret, parse_text_secrets
 from sla.fakes import StaticSecrets
 from sla.sources.mapping import SourceMapping
 from sla.sources.zendesk import ZendeskSource, parse_instant, signature
+from tests.unit.sources.common import without_origin
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "helpdesks" / "zendesk"
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "helpdesks" / "zendesk.md"
@@ -72,7 +73,7 @@ def deliver(raw: bytes, mapping: SourceMapping = WITH_PLAN) -> list[TicketEvent]
     """What the route does: verify the raw bytes, then read them."""
     zendesk = source(mapping)
     delivery = zendesk.verify(signed(raw), raw, NOW)
-    return zendesk.events(raw, delivery, NOW)
+    return without_origin(zendesk.events(raw, delivery, NOW))
 
 
 def edited(name: str, change: Any) -> bytes:

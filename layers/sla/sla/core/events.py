@@ -79,6 +79,9 @@ class TicketSnapshot(BaseModel):
     )
     status: TicketStatus | None = None
     fields: frozenset[SnapshotField] | None = None
+    # where a helpdesk's plan and priority came from ({"plan": "tag plan_advanced", "priority":
+    # "zendesk priority HIGH"}); empty for the canonical webhook, which states them itself
+    origin: dict[Literal["plan", "priority"], str] = Field(default_factory=dict)
 
     def merged_onto(self, earlier: TicketSnapshot | None) -> TicketSnapshot:
         """This snapshot over the merge of the earlier ones: a complete snapshot replaces them
@@ -90,9 +93,12 @@ class TicketSnapshot(BaseModel):
             if self.status is None and earlier.status is not None:
                 return self.model_copy(update={"status": earlier.status})
             return self
+        origin = {**earlier.origin, **self.origin}
         changed: dict[str, Any] = {name: getattr(self, name) for name in self.fields}
         known = None if earlier.fields is None else earlier.fields | self.fields
-        return earlier.model_copy(update={**changed, "id": self.id, "fields": known})
+        return earlier.model_copy(
+            update={**changed, "id": self.id, "fields": known, "origin": origin}
+        )
 
     @property
     def complete(self) -> bool:

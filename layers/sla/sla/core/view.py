@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sla.core.policy import Classification
 from sla.core.state import Current, HistoryEntry, TicketState
@@ -32,6 +32,7 @@ class SlaView(Terms):
     first_response_at: datetime | None
     clock_stopped_at: datetime | None
     current: Current
+    origin: dict[Literal["plan", "priority"], str] = Field(default_factory=dict)
     history: tuple[HistoryEntry, ...] | None = None
 
 
@@ -48,6 +49,7 @@ class PendingView(BaseModel):
     first_response_at: datetime | None
     clock_stopped_at: datetime | None
     current: Current | None
+    origin: dict[Literal["plan", "priority"], str] = Field(default_factory=dict)
     history: tuple[HistoryEntry, ...] | None = None
 
 
@@ -89,6 +91,7 @@ def ticket_view(state: TicketState, now: datetime, *, with_history: bool = False
             first_response_at=state.first_response_at,
             clock_stopped_at=state.clock_stopped_at,
             current=state.current,
+            origin=state.snapshot.origin,
             history=history,
         )
     return sla_view(state, now, with_history=with_history)
@@ -107,6 +110,7 @@ def sla_view(state: TicketState, now: datetime, *, with_history: bool = False) -
         first_response_at=state.first_response_at,
         clock_stopped_at=state.clock_stopped_at,
         current=state.current,
+        origin=state.snapshot.origin,
         history=history,
     )
 

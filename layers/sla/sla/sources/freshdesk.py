@@ -57,7 +57,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.mapping import SourceMapping
+from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = [
     "RULES",
@@ -227,6 +227,10 @@ def _text(data: Mapping[str, Any], key: str, loc: tuple[str, ...], errors: _Erro
     return text or None
 
 
+def _origin(snapshot: dict[str, Any], name: str, origin: str) -> None:
+    snapshot.setdefault("origin", {})[name] = origin
+
+
 def _status(value: str | None) -> TicketStatus | None:
     return None if value is None else _STATUSES.get(value.strip().lower())
 
@@ -346,6 +350,8 @@ class FreshdeskSource:
             try:
                 self.policy.check_priority(priority)
                 snapshot["priority"] = priority
+                if priority_text is not None:
+                    _origin(snapshot, "priority", f"freshdesk priority {priority_text}")
             except ValueError as exc:
                 errors.add((*loc, "priority"), str(exc))
 
@@ -398,7 +404,7 @@ class FreshdeskSource:
                 "The payload does not match the Freshdesk template.", errors.items
             )
 
-        carried = set(snapshot)
+        carried = set(snapshot) - {"origin"}
         snapshot["id"] = f"{NAME}:{ticket_id}"
         snapshot["fields"] = None if carried >= set(SNAPSHOT_FIELDS) else frozenset(carried)
         try:
@@ -509,13 +515,13 @@ class FreshdeskSource:
         from_field = field_name is not None and fields is not None and field_name in fields
         if not from_field and tags is None:
             return
-        plan = self.mapping.plan_from(
-            fields if from_field and fields is not None else {}, tags or []
-        )
+        used = fields if from_field and fields is not None else {}
+        plan = self.mapping.plan_from(used, tags or [])
         if plan is None:
             return
         try:
             snapshot["plan"] = self.policy.normalise_plan(plan)
+            _origin(snapshot, "plan", plan_origin(self.mapping, used, tags or []))
         except ValueError as exc:
             if from_field and fields is not None and field_name is not None and fields[field_name]:
                 errors.add(("fields", field_name), str(exc))

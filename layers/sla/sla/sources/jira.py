@@ -35,7 +35,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.mapping import SourceMapping
+from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["STATUS_CATEGORIES", "STATUS_NAMES", "JiraSource"]
 
@@ -342,6 +342,10 @@ class JiraSource:
             )
         if "priority" in fields:
             ticket["priority"] = self._priority(fields["priority"], errors)
+            value = fields["priority"]
+            said = value.get("name") or value.get("id") if isinstance(value, dict) else None
+            if isinstance(said, str | int) and not isinstance(said, bool):
+                ticket.setdefault("origin", {})["priority"] = f"jira priority {said}"
         if "status" in fields:
             status = fields["status"]
             configured = (
@@ -411,6 +415,8 @@ class JiraSource:
             return
         try:
             ticket["plan"] = self.policy.normalise_plan(plan)
+            used = {plan_field: chosen} if plan_field else {}
+            ticket.setdefault("origin", {})["plan"] = plan_origin(self.mapping, used, labels)
         except ValueError as exc:
             where = plan_field if chosen is not None and plan_field is not None else "labels"
             errors.append(_error(("issue", "fields", where), str(exc), "value_error"))

@@ -112,6 +112,19 @@ class SourceMapping(BaseModel):
         return self.default_plan
 
 
+def plan_origin(mapping: SourceMapping, fields: dict[str, Any], tags: list[str]) -> str:
+    """Where :meth:`SourceMapping.plan_from` takes the plan from, for the view: ``field <name>``,
+    ``tag <tag>`` or ``default plan``."""
+    if mapping.plan_field is not None:
+        value = fields.get(mapping.plan_field)
+        if isinstance(value, str) and value.strip():
+            return f"field {mapping.plan_field}"
+    for tag in tags:
+        if isinstance(tag, str) and tag.lower().startswith(mapping.plan_tag_prefix):
+            return f"tag {tag}"
+    return "default plan"
+
+
 def load_mappings(path: str | Path | None) -> dict[str, SourceMapping]:
     """Every source's mapping from a TOML file (None: the defaults for every source)."""
     if path is None:

@@ -59,7 +59,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.mapping import SourceMapping
+from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["SYSTEM_USER_ID", "ZammadSource", "parse_instant"]
 
@@ -415,6 +415,8 @@ class ZammadSource:
             except ValueError as exc:  # the mapping names a priority the policy does not have
                 read.fail(("ticket", "priority"), str(exc), "value_error")
             snapshot["priority"] = ours
+            said = name if name is not None else priority_id
+            snapshot.setdefault("origin", {})["priority"] = f"zammad priority {said}"
 
         configured = self.mapping.status(state)  # custom states, as the mapping names them
         if configured is not None:
@@ -446,6 +448,8 @@ class ZammadSource:
             plan = self.mapping.plan_from(fields, tags)
             if plan is not None:
                 snapshot["plan"] = self._check(read, loc, self.policy.normalise_plan, plan)
+                origin = plan_origin(self.mapping, fields, tags)
+                snapshot.setdefault("origin", {})["plan"] = origin
 
         for key, field, default, check in (
             (

@@ -56,7 +56,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.mapping import SourceMapping
+from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["SIGNATURE_TOLERANCE", "TRIGGER_MARKER", "ZendeskSource", "parse_instant", "signature"]
 
@@ -607,6 +607,7 @@ class ZendeskSource:
                 errors.add((*facts.loc, "priority"), str(exc))
             snapshot["priority"] = priority
             carried.add("priority")
+            snapshot.setdefault("origin", {})["priority"] = f"zendesk priority {facts.priority[0]}"
         status = self._status(facts.status)
         if status is not None:
             snapshot["status"] = status
@@ -615,6 +616,8 @@ class ZendeskSource:
         if plan is not None:
             snapshot["plan"] = plan
             carried.add("plan")
+            origin = plan_origin(self._named_plan, facts.fields or {}, facts.tags or [])
+            snapshot.setdefault("origin", {})["plan"] = origin
         for name, configured, default, check in (
             (
                 "environment",
