@@ -3,9 +3,12 @@
 PORT=3000 SLA_WEBHOOK_SECRET=whsec_... .venv/bin/python -m local.run
 
 It writes its URL and secret to ``.local-stack.json`` (``SLA_LOCAL_STATE`` to change) for
-``make send`` and the README's curl recipe. The stack's clock starts at real time, or at
-``SLA_LOCAL_NOW`` (an ISO instant with a timezone, e.g. ``2026-11-27T15:50:00Z``) to try a given
-day and hour; only ``POST /_local/clock`` moves it, and only forward.
+``make send`` and the README's curl recipe, with the secret of each helpdesk route
+(``helpdesk_secrets``: generated, or ``SLA_<HELPDESK>_SECRET``) and the helpdesk mapping file it
+uses (``mapping_file``: ``SLA_MAPPING_FILE``, else ``local/mapping.toml``). The stack's clock
+starts at real time, or at ``SLA_LOCAL_NOW`` (an ISO instant with a timezone, e.g.
+``2026-11-27T15:50:00Z``) to try a given day and hour; only ``POST /_local/clock`` moves it, and
+only forward.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def banner(stack: LocalStack, state: str) -> str:
         else f"  {command}\n  {'':<{width}}{what}"
         for command, what in commands
     )
+    routes = "\n".join(
+        f"  POST {url}/webhooks/{name:<10} secret {secret}"
+        for name, secret in stack.helpdesk_secrets.items()
+    )
     return f"""
 sla-keeper local stack on {url}  (moto server at {os.environ["AWS_ENDPOINT_URL"]})
 signing secret: {stack.secret}  (URL and secret also in {state})
@@ -47,8 +54,22 @@ clock: {now} ({since}), running; POST /_local/clock moves it forward
 
 {lines}
 
+Helpdesk webhooks, each signed as its helpdesk signs (setting one up: docs/helpdesks/<name>.md),
+with the mapping {_shown(stack.mapping_file)}; the secrets are also in {state}:
+{routes}
+  make send EVENT=events/zendesk/ticket-created.json  a helpdesk's sample, signed as it signs
+
 Notifications are printed here as they are published. Ctrl-C stops everything.
 """
+
+
+def _shown(path: str) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # on another drive
+        return path
+    return path if relative.startswith("..") else relative
 
 
 def main() -> int:
@@ -56,7 +77,15 @@ def main() -> int:
     stack = LocalStack(port=port, secret=os.environ.get("SLA_WEBHOOK_SECRET") or None).start()
     state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
     with open(f"{state}.tmp", "w") as handle:  # for make send and the README's curl recipe
-        json.dump({"url": stack.url, "secret": stack.secret}, handle)
+        json.dump(
+            {
+                "url": stack.url,
+                "secret": stack.secret,
+                "helpdesk_secrets": stack.helpdesk_secrets,
+                "mapping_file": stack.mapping_file,
+            },
+            handle,
+        )
     os.replace(f"{state}.tmp", state)  # whoever waits for the file never reads half of it
     print(banner(stack, state), flush=True)
     stopped = threading.Event()

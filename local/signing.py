@@ -15,6 +15,20 @@ from sla.core.signature import parse_secrets, sign
 
 # The documented test secret (the Standard Webhooks spec's example). Never use it in production.
 TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the public test vector
+# The documented test secrets of the helpdesk samples in events/<helpdesk>/, one per helpdesk, as
+# the helpdesk would show them. Never use them in production.
+HELPDESK_TEST_SECRETS = {
+    "zendesk": "zendesk-test-secret",
+    "jira": "jira-test-secret",
+    "freshdesk": "freshdesk-test-secret",
+    "zammad": "zammad-test-secret",
+}
+# the header that carries a helpdesk's delivery id (Freshdesk sends none)
+DELIVERY_HEADERS = {
+    "zendesk": "x-zendesk-webhook-invocation-id",
+    "jira": "x-atlassian-webhook-identifier",
+    "zammad": "x-zammad-delivery",
+}
 
 
 def signature_headers(
@@ -43,18 +57,17 @@ def helpdesk_headers(
         mac = hmac.new(key, stamp.encode() + body, hashlib.sha256).digest()
         headers["x-zendesk-webhook-signature"] = base64.b64encode(mac).decode("ascii")
         headers["x-zendesk-webhook-signature-timestamp"] = stamp
-        headers["x-zendesk-webhook-invocation-id"] = delivery_id
     elif source == "jira":
         headers["x-hub-signature"] = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-        headers["x-atlassian-webhook-identifier"] = delivery_id
     elif source == "zammad":
         headers["x-hub-signature"] = "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest()
-        headers["x-zammad-delivery"] = delivery_id
     elif source == "freshdesk":  # Freshdesk signs nothing: Basic authentication on the rule
         credentials = base64.b64encode(b"sla-keeper:" + key).decode("ascii")
         headers["authorization"] = f"Basic {credentials}"
     else:
         raise ValueError(f"not a helpdesk: {source}")
+    if source in DELIVERY_HEADERS:
+        headers[DELIVERY_HEADERS[source]] = delivery_id
     return headers
 
 

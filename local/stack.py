@@ -205,6 +205,20 @@ class LocalStack:
         )
         os.environ.pop("SLA_SECRET_ARN", None)
         self.secret_arn = secret_arn
+        # the helpdesk routes (POST /webhooks/<name>), each enabled by its secret: the one set in
+        # SLA_<NAME>_SECRET, else a fresh one; the mapping of SLA_MAPPING_FILE, else local/'s
+        from sla.sources.registry import HELPDESKS
+
+        self.helpdesk_secrets = {
+            name: os.environ.get(f"SLA_{name.upper()}_SECRET") or secrets.token_urlsafe(24)
+            for name in HELPDESKS
+        }
+        for name, secret in self.helpdesk_secrets.items():
+            os.environ[f"SLA_{name.upper()}_SECRET"] = secret
+            os.environ.pop(f"SLA_{name.upper()}_SECRET_ARN", None)
+        local_mapping = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mapping.toml")
+        self.mapping_file = os.environ.get("SLA_MAPPING_FILE") or local_mapping
+        os.environ["SLA_MAPPING_FILE"] = self.mapping_file
         self.streams = StreamReader(self.dynamodb, boto3.client("dynamodbstreams"), TABLE)
 
     def _queue_arn(self, url: str) -> str:

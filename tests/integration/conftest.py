@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +19,7 @@ from moto import mock_aws
 from local.payloads import ticket_body
 from local.signing import TEST_SECRET, http_api_event, signed_webhook_event
 from local.template import table_kwargs
+from sla.sources.registry import HELPDESKS
 
 TABLE = "sla-tickets-test"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -138,4 +140,33 @@ def api(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 
     monkeypatch.setattr(clock, "_source", lambda: client.now)
     yield client
+    webhook_service.cache_clear()
+
+
+HELPDESK_SECRETS = {name: f"{name}-secret-for-tests" for name in HELPDESKS}
+HELPDESK_MAPPING = """
+[zendesk]
+default_plan = "professional"
+[jira]
+default_plan = "professional"
+[freshdesk]
+timezone = "Asia/Kolkata"
+default_plan = "professional"
+[zammad]
+default_plan = "professional"
+"""
+
+
+@pytest.fixture
+def helpdesks(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Api]:
+    """The API with every helpdesk source enabled by its secret, and a mapping file."""
+    from sla.runtime.wiring import webhook_service
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(HELPDESK_MAPPING)
+    monkeypatch.setenv("SLA_MAPPING_FILE", str(mapping))
+    for name, secret in HELPDESK_SECRETS.items():
+        monkeypatch.setenv(f"SLA_{name.upper()}_SECRET", secret)
+    webhook_service.cache_clear()
+    yield api
     webhook_service.cache_clear()

@@ -16,21 +16,10 @@ from hypothesis import strategies as st
 
 from local.signing import helpdesk_headers, http_api_event
 from sla.sources.registry import HELPDESKS
-from tests.integration.conftest import Api
+from tests.integration.conftest import HELPDESK_SECRETS, Api
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "helpdesks"
-SECRETS = {name: f"{name}-secret-for-tests" for name in HELPDESKS}
-MAPPING = """
-[zendesk]
-default_plan = "professional"
-[jira]
-default_plan = "professional"
-[freshdesk]
-timezone = "Asia/Kolkata"
-default_plan = "professional"
-[zammad]
-default_plan = "professional"
-"""
+SECRETS = HELPDESK_SECRETS
 
 
 # recorded payloads that are not the source's own shape: another receiver's template
@@ -40,21 +29,6 @@ FOREIGN = {("freshdesk", "zulip_ticket_created")}
 def fixtures(source: str) -> list[Path]:
     """The source's recorded payloads (a body template to paste into the helpdesk is none)."""
     return sorted(p for p in (FIXTURES / source).glob("*.json") if "template" not in p.stem)
-
-
-@pytest.fixture
-def helpdesks(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Api]:
-    """The API with every helpdesk source enabled by its secret, and a mapping file."""
-    from sla.runtime.wiring import webhook_service
-
-    mapping = tmp_path / "mapping.toml"
-    mapping.write_text(MAPPING)
-    monkeypatch.setenv("SLA_MAPPING_FILE", str(mapping))
-    for name, secret in SECRETS.items():
-        monkeypatch.setenv(f"SLA_{name.upper()}_SECRET", secret)
-    webhook_service.cache_clear()
-    yield api
-    webhook_service.cache_clear()
 
 
 def post(

@@ -94,7 +94,28 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--notifier", required=True, help="notifier function name or ARN")
     replay.add_argument("--sweeper", required=True, help="sweeper function name or ARN")
     replay.add_argument("--region", default=None)
+    backfill = sub.add_parser(
+        "backfill", help="post canonical events from JSON lines to a running API, signed"
+    )
+    backfill.add_argument("--url", required=True, help="the API's base URL")
+    backfill.add_argument(
+        "--secret", required=True, help="the Standard Webhooks secret (whsec_...)"
+    )
+    backfill.add_argument("--file", default="-", help="JSON lines (default: standard input)")
     return parser
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from sla.tools.backfill import backfill
+
+    try:
+        if args.file == "-":
+            return backfill(sys.stdin, args.url, args.secret, sys.stdout)
+        with open(args.file, encoding="utf-8") as lines:
+            return backfill(lines, args.url, args.secret, sys.stdout)
+    except (OSError, ValueError) as exc:  # an unreadable file, a malformed secret
+        print(f"sla backfill: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -186,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "backfill":
+        return _backfill(args)
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:
