@@ -55,8 +55,9 @@ from sla.core.events import SNAPSHOT_FIELDS, Actor, EventType, TicketEvent, Tick
 from sla.core.policy import Policy
 from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
-from sla.sources.body import header, parse_json
+from sla.sources.body import header
 from sla.sources.canonical import instant_errors
+from sla.sources.helpdesk import json_object, verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = [
@@ -271,10 +272,7 @@ class FreshdeskSource:
         Basic authentication vouches for the sender only (TLS protects the body in transit)."""
         password, reason = _basic_password(headers)
         if password is not None:
-            if _matches(password, self.secrets.current()):
-                return f"{self.name}:" + hashlib.sha256(raw).hexdigest()
-            fresh = self.secrets.refreshed()
-            if fresh is not None and _matches(password, fresh):
+            if verified(self.secrets, lambda keys: _matches(password, keys)):
                 return f"{self.name}:" + hashlib.sha256(raw).hexdigest()
             reason = "wrong password"
         logger.info("freshdesk webhook authentication rejected", extra={"reason": reason})
@@ -283,12 +281,7 @@ class FreshdeskSource:
     # -- normalisation --------------------------------------------------------------------
 
     def events(self, raw: bytes, delivery_id: str, now: datetime) -> list[TicketEvent]:
-        payload = parse_json(raw)
-        if not isinstance(payload, dict):
-            raise UnprocessableError(
-                "The payload is not the Freshdesk template's object.",
-                [{"loc": ["body"], "msg": "must be an object", "type": "dict_type"}],
-            )
+        payload = json_object(raw, "the Freshdesk template's object")
         rule = payload.get("sla_rule")
         if not isinstance(rule, str):
             raise UnprocessableError(

@@ -35,6 +35,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
+from sla.sources.helpdesk import verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["STATUS_CATEGORIES", "STATUS_NAMES", "JiraSource"]
@@ -145,10 +146,8 @@ class JiraSource:
         try:
             delivery = self._delivery_id(headers, raw)
             digest = self._digest(headers)
-            if not self._matches(self.secrets.current(), raw, digest):
-                fresh = self.secrets.refreshed()
-                if fresh is None or not self._matches(fresh, raw, digest):
-                    raise _Rejected("no matching signature")
+            if not verified(self.secrets, lambda keys: self._matches(keys, raw, digest)):
+                raise _Rejected("no matching signature")
         except _Rejected as exc:
             logger.info("jira webhook rejected", extra={"reason": str(exc)})
             raise UnauthorizedError() from None

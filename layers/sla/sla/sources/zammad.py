@@ -59,6 +59,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
+from sla.sources.helpdesk import verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["SYSTEM_USER_ID", "ZammadSource", "parse_instant"]
@@ -215,10 +216,7 @@ class ZammadSource:
         except _Rejected as rejected:
             logger.info("zammad signature rejected", extra={"reason": rejected.reason})
             raise UnauthorizedError() from None
-        if self._matches(self.secrets.current(), signature, raw):
-            return delivery
-        fresh = self.secrets.refreshed()
-        if fresh is not None and self._matches(fresh, signature, raw):
+        if verified(self.secrets, lambda keys: self._matches(keys, signature, raw)):
             return delivery
         logger.info("zammad signature rejected", extra={"reason": "no matching signature"})
         raise UnauthorizedError()

@@ -54,8 +54,9 @@ from sla.core.events import SNAPSHOT_FIELDS, Actor, EventType, TicketEvent, Tick
 from sla.core.policy import Policy
 from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
-from sla.sources.body import header, parse_json
+from sla.sources.body import header
 from sla.sources.canonical import instant_errors
+from sla.sources.helpdesk import json_object, verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["SIGNATURE_TOLERANCE", "TRIGGER_MARKER", "ZendeskSource", "parse_instant", "signature"]
@@ -344,10 +345,7 @@ class ZendeskSource:
             logger.info("zendesk webhook rejected", extra={"reason": exc.reason})
             raise UnauthorizedError() from None
         message = stamp.encode("ascii") + raw
-        if _matches(self.secrets.current(), message, candidate):
-            return f"{NAME}:{invocation}"
-        fresh = self.secrets.refreshed()
-        if fresh is not None and _matches(fresh, message, candidate):
+        if verified(self.secrets, lambda keys: _matches(keys, message, candidate)):
             return f"{NAME}:{invocation}"
         logger.info("zendesk webhook rejected", extra={"reason": "no matching signature"})
         raise UnauthorizedError()
@@ -355,12 +353,7 @@ class ZendeskSource:
     # -- events ------------------------------------------------------------------------------------
 
     def events(self, raw: bytes, delivery_id: str, now: datetime) -> list[TicketEvent]:
-        payload = parse_json(raw)
-        if not isinstance(payload, dict):
-            raise UnprocessableError(
-                "The payload is not a Zendesk webhook body.",
-                [{"loc": ["body"], "msg": "must be a JSON object", "type": "dict_type"}],
-            )
+        payload = json_object(raw, "a Zendesk webhook body")
         errors = _Errors()
         if TRIGGER_MARKER in payload:
             facts, drafts = self._trigger(payload, now, errors)
