@@ -114,10 +114,9 @@ def run(module: str, env: dict[str, str], ticket: int, count: bool = False) -> d
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--samples", type=int, default=7)
-    args = parser.parse_args()
+def moto_stack(secret_name: str) -> tuple[ThreadedMotoServer, dict[str, str]]:
+    """A moto server with the table and the signing secret, and the environment a fresh handler
+    process needs to use them."""
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -138,8 +137,16 @@ def main() -> int:
     os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
     boto3.client("dynamodb").create_table(**table_kwargs("TicketsTable", "bench-tickets"))
     env["SLA_SECRET_ARN"] = boto3.client("secretsmanager").create_secret(
-        Name="bench", SecretString=TEST_SECRET
+        Name=secret_name, SecretString=TEST_SECRET
     )["ARN"]
+    return server, env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=7)
+    args = parser.parse_args()
+    server, env = moto_stack("bench")
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in VARIANTS}
     ticket = 0
     for _ in range(args.samples):  # interleaved, so machine noise hits all alike

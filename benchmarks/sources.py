@@ -24,26 +24,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
-from moto.server import ThreadedMotoServer
-
-from benchmarks.cold_start import CHILD, ROOT
-from local.payloads import ticket_body
+from benchmarks.cold_start import CHILD, ROOT, moto_stack
+from local.payloads import latest_instant, ticket_body
 from local.signing import TEST_SECRET, helpdesk_headers, signature_headers, signed_webhook_event
-from local.template import table_kwargs
 from sla.core.policy import load_policy
 from sla.core.signature import parse_text_secrets
 from sla.fakes import StaticSecrets
@@ -55,17 +49,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "helpdesks"
 # recorded payloads that are not the source's own shape: another receiver's template
 FOREIGN = {("freshdesk", "zulip_ticket_created")}
 SECRETS = {name: f"{name}-secret-for-benchmarks" for name in HELPDESKS}
-MAPPING = """
-[zendesk]
-default_plan = "professional"
-[jira]
-default_plan = "professional"
-[freshdesk]
-timezone = "Asia/Kolkata"
-default_plan = "professional"
-[zammad]
-default_plan = "professional"
-"""
+MAPPING = ROOT / "local" / "mapping.toml"  # the local stack's: every source, Freshdesk's zone
 FIRST_SOURCE = "zendesk"
 FIRST_PAYLOAD = "event-ticket-created.json"
 BUDGET_US = 1000.0
@@ -109,29 +93,11 @@ def payloads(source: str) -> list[Path]:
     )
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def clock_for(body: bytes, floor: datetime) -> datetime:
     """A clock just past the body's latest instant (and not before ``floor``): the sources refuse
     instants more than 5 minutes ahead of their clock, and recorded payloads carry their own."""
-    latest = floor
-    for text in _strings(json.loads(body)):
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if value.tzinfo is not None:
-            latest = max(latest, value + timedelta(minutes=1))
-    return latest
+    latest = latest_instant(body)
+    return floor if latest is None else max(floor, latest + timedelta(minutes=1))
 
 
 def timed(source: Any, headers: dict[str, str], raw: bytes, now: datetime) -> Timed:
@@ -265,18 +231,20 @@ print(json.dumps({{**result, "cpu_ms": cpu * 1e3}}))
 def cold_run(env: dict[str, str], ticket: int) -> dict[str, float]:
     """One fresh process: import the webhook function, handle one signed canonical webhook."""
     event = signed_webhook_event(ticket_body(id=f"T-{ticket}"), int(time.time()))
+    args = ["-c", CPU_CHILD, "functions.webhook.app", json.dumps(event), "time"]
+    result = child(args, env, "cold start")
+    return {key: float(result[key]) for key in ("import_ms", "first_request_ms", "cpu_ms")}
+
+
+def child(args: list[str], env: dict[str, str], what: str) -> dict[str, Any]:
+    """Run a fresh Python process; the JSON object its last line prints."""
     done = subprocess.run(
-        [sys.executable, "-c", CPU_CHILD, "functions.webhook.app", json.dumps(event), "time"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
+        [sys.executable, *args], capture_output=True, text=True, check=False, cwd=ROOT, env=env
     )
     if done.returncode != 0:
-        raise SystemExit(f"cold start failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {key: float(result[key]) for key in ("import_ms", "first_request_ms", "cpu_ms")}
+        raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 FIRST_DELIVERY = r"""
@@ -337,52 +305,15 @@ def first_delivery(env: dict[str, str], ticket: int, later: int) -> dict[str, An
     """The first helpdesk delivery after a canonical one, and ``later`` deliveries after it."""
     payload = ticket_body(id=f"T-{ticket}")
     event = signed_webhook_event(payload, int(time.time()), msg_id=f"msg-{ticket}")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            FIRST_DELIVERY,
-            json.dumps(event),
-            FIRST_SOURCE,
-            str(later),
-            str(FIXTURES / FIRST_SOURCE / FIRST_PAYLOAD),
-            SECRETS[FIRST_SOURCE],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"first delivery failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    payload_file = str(FIXTURES / FIRST_SOURCE / FIRST_PAYLOAD)
+    args = ["-c", FIRST_DELIVERY, json.dumps(event), FIRST_SOURCE, str(later), payload_file]
+    return child([*args, SECRETS[FIRST_SOURCE]], env, "first delivery")
 
 
 def cold_start(
     samples: int, first_samples: int, mapping_file: Path, building: tuple[float, float]
 ) -> bool:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": f"{ROOT / 'layers' / 'sla'}:{ROOT}",
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "SLA_TABLE_NAME": "bench-tickets",
-    }
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
-    boto3.client("dynamodb").create_table(**table_kwargs("TicketsTable", "bench-tickets"))
-    env["SLA_SECRET_ARN"] = boto3.client("secretsmanager").create_secret(
-        Name="bench-sources", SecretString=TEST_SECRET
-    )["ARN"]
+    server, env = moto_stack("bench-sources")
     enabled = {
         **env,
         "SLA_MAPPING_FILE": str(mapping_file),
@@ -464,14 +395,11 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--first-samples", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="sla-sources-") as folder:
-        mapping_file = Path(folder) / "mapping.toml"
-        mapping_file.write_text(MAPPING)
-        all_cases = cases(mapping_file)
-        measure(all_cases, args.rounds, warm=max(args.rounds // 10, 10))
-        in_process = in_process_report(all_cases, args.rounds)
-        building = enabling_cost(mapping_file, args.rounds)
-        cold = cold_start(args.samples, args.first_samples, mapping_file, building)
+    all_cases = cases(MAPPING)
+    measure(all_cases, args.rounds, warm=max(args.rounds // 10, 10))
+    in_process = in_process_report(all_cases, args.rounds)
+    building = enabling_cost(MAPPING, args.rounds)
+    cold = cold_start(args.samples, args.first_samples, MAPPING, building)
     print(
         "goal: verify + events at most 1 ms per delivery, every source's slowest payload: "
         f"{'met' if all(in_process) else 'NOT met'}"

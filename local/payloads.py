@@ -53,3 +53,24 @@ def ticket_bytes(*args: Any, **kwargs: Any) -> bytes:
 def ticket_event(event_id: str, *args: Any, **kwargs: Any) -> TicketEvent:
     """:func:`ticket_body` as the canonical event the reducer folds (no policy checks)."""
     return TicketEvent.model_validate({"event_id": event_id, **ticket_body(*args, **kwargs)})
+
+
+def latest_instant(body: bytes) -> datetime | None:
+    """The latest ISO 8601 instant with an offset anywhere in a JSON body (a recorded helpdesk
+    payload carries its own instants: a clock just past them accepts it), or None."""
+    latest: datetime | None = None
+    stack: list[Any] = [json.loads(body)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if instant.tzinfo is not None and (latest is None or instant > latest):
+                latest = instant
+    return latest

@@ -199,6 +199,14 @@ def _problem(description: str, **headers: OpenAPIResponseHeader) -> OpenAPIRespo
     return answer
 
 
+def _recorded(what: str) -> OpenAPIResponse:
+    """A delivery's 200: the view, that the ticket is pending, or that the event was ignored."""
+    return {
+        "description": what + "pending; for an event the SLA does not use, {ignored: true}.",
+        "content": {JSON: {"model": SlaView | PendingView | IgnoredEvent}},
+    }
+
+
 def _ok(model: Any, description: str) -> OpenAPIResponse:
     return {"description": description, "content": {JSON: {"model": model}}}
 
@@ -269,11 +277,7 @@ def _local_only(resolver: APIGatewayHttpResolver, next_middleware: Callable[...,
     ),
     tags=["webhooks"],
     responses={
-        200: {
-            "description": "Recorded (or a duplicate): the ticket's SLA view, without history; "
-            "for an unknown event type, {ignored: true}.",
-            "content": {JSON: {"model": SlaView | PendingView | IgnoredEvent}},
-        },
+        200: _recorded("Recorded (or a duplicate): the SLA view without history, or that it is "),
         400: _problem("Not JSON, not UTF-8, or nested deeper than 32 levels."),
         401: _problem("Any signature problem: one uniform answer."),
         405: WRONG_METHOD,
@@ -329,11 +333,7 @@ def _ingest(source: str) -> Response[str]:
     ),
     tags=["webhooks"],
     responses={
-        200: {
-            "description": "Recorded (or a duplicate delivery): the ticket's SLA view, or that it "
-            "is pending; for an event the SLA does not use, {ignored: true}.",
-            "content": {JSON: {"model": SlaView | PendingView | IgnoredEvent}},
-        },
+        200: _recorded("Recorded (or a duplicate delivery): the ticket's SLA view or that it is "),
         400: _problem("Not JSON, not UTF-8, or nested deeper than 32 levels."),
         401: _problem("Any authentication problem: one uniform answer."),
         404: _problem("Not an enabled source."),

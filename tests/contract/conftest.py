@@ -30,6 +30,7 @@ from sla.aws.sns import SnsPublisher
 from sla.aws.store import DynamoTicketStore
 from sla.fakes import MemoryPublisher, MemoryTicketStore, MemoryTimers, StaticSecrets
 from sla.ports import Publisher, SecretSource, StoredTicket, TicketStore, TimerInput, TimerScheduler
+from tests.integration.conftest import topic_with_subscriber
 
 STORES = ("memory", "dynamodb")
 TIMERS = ("memory", "scheduler")
@@ -216,12 +217,7 @@ def topic(request: pytest.FixtureRequest) -> Iterator[TopicUnderTest]:
         return
     with mock_aws():
         sns, sqs = aws_client("sns"), aws_client("sqs")
-        topic_arn = sns.create_topic(Name="sla-notifications")["TopicArn"]
-        queue = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        topic_arn, queue = topic_with_subscriber(sns, sqs)
 
         def delivered() -> list[Received]:
             messages: list[Received] = []

@@ -59,21 +59,10 @@ class Stack:
     def url(self) -> str:
         return self.running.url
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        req = urllib.request.Request(
-            self.url + path, data=body, headers=headers or {}, method=method
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+    def request(self, *args: Any) -> tuple[int, Any]:
+        """The status and the JSON answer of ``Running.request(method, path, body, headers)``."""
+        status, _, answer = self.running.request(*args)
+        return status, answer
 
     def now(self) -> datetime:
         return instant(self.request("GET", "/_local/clock")[1]["now"])

@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,23 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class Local(Running):
     """The running stack, with what the tests ask of it."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], Any]:
-        req = urllib.request.Request(
-            self.url + path, data=body, headers=headers or {}, method=method
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                status, head, raw = response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            status, head, raw = error.code, dict(error.headers), error.read()
-        return status, head, json.loads(raw) if raw else None
 
     def now(self) -> datetime:
         return datetime.fromisoformat(self.request("GET", "/_local/clock")[2]["now"])

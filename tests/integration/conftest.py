@@ -114,6 +114,16 @@ class FlakyClient:
 payload = ticket_body  # the one builder of webhook bodies
 
 
+def topic_with_subscriber(sns: Any, sqs: Any) -> tuple[str, str]:
+    """A topic as the template makes it and an SQS queue subscribed to it, under moto: their
+    ARN and URL (what the queue receives is what a subscriber would)."""
+    topic_arn: str = sns.create_topic(Name="sla-notifications")["TopicArn"]
+    queue_url: str = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    return topic_arn, queue_url
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():

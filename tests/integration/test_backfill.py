@@ -100,31 +100,7 @@ def test_a_backfilled_creation_ends_a_pending_ticket_and_its_earlier_reply_count
 def test_the_command_reads_a_file_and_says_what_it_cannot_read(tmp_path: Path) -> None:
     from sla.tools.cli import main
 
-    assert (
-        main(
-            [
-                "backfill",
-                "--url",
-                "http://127.0.0.1:9",
-                "--secret",
-                TEST_SECRET,
-                "--file",
-                str(tmp_path / "missing.jsonl"),
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "backfill",
-                "--url",
-                "http://127.0.0.1:9",
-                "--secret",
-                "not-a-secret!",
-                "--file",
-                str(tmp_path / "missing.jsonl"),
-            ]
-        )
-        == 2
-    )
+    missing = str(tmp_path / "missing.jsonl")
+    for secret in (TEST_SECRET, "not-a-secret!"):  # an unreadable file; a malformed secret
+        args = ["backfill", "--url", "http://127.0.0.1:9", "--secret", secret, "--file", missing]
+        assert main(args) == 2

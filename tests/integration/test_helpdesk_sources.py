@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from local.payloads import latest_instant
 from local.signing import helpdesk_headers, http_api_event
 from sla.sources.registry import HELPDESKS
 from tests.integration.conftest import HELPDESK_SECRETS, Api
@@ -55,28 +56,10 @@ def post(
 def recorded_now(api: Api, body: bytes) -> Api:
     """Move the API's clock just past the payload's latest instant (recorded payloads are from
     other years; the handler refuses instants more than 5 minutes ahead of its clock)."""
-    instants = []
-    for text in _strings(json.loads(body)):
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if value.tzinfo is not None:
-            instants.append(value)
-    if instants:
-        api.now = max(api.now, max(instants) + timedelta(minutes=1))
+    latest = latest_instant(body)
+    if latest is not None:
+        api.now = max(api.now, latest + timedelta(minutes=1))
     return api
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 CASES = [(source, path) for source in HELPDESKS for path in fixtures(source)]

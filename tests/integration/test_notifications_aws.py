@@ -16,7 +16,14 @@ from local.pumps import StreamReader, due_schedules, schedule_time
 from sla.aws.sns import SnsPublisher
 from sla.core.notices import schedule_name
 from sla.runtime import wiring
-from tests.integration.conftest import TABLE, Api, FlakyClient, LambdaContext, payload
+from tests.integration.conftest import (
+    TABLE,
+    Api,
+    FlakyClient,
+    LambdaContext,
+    payload,
+    topic_with_subscriber,
+)
 
 GROUP = "sla-test"
 BREACH = schedule_name("T-1001", "breach")
@@ -131,12 +138,7 @@ def assert_invariants(stack: Stack) -> None:
 @pytest.fixture
 def stack(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     sns, sqs, scheduler = boto3.client("sns"), boto3.client("sqs"), boto3.client("scheduler")
-    topic = sns.create_topic(Name="sla-notifications")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    topic, queue_url = topic_with_subscriber(sns, sqs)
     dlq = sqs.create_queue(QueueName="scheduler-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"

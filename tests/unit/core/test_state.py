@@ -85,18 +85,18 @@ def test_earliest_reply_is_the_first_response(policy: Policy) -> None:
     )
 
 
-def test_agent_reclassification_recomputes_from_the_original_clock_start(policy: Policy) -> None:
-    events = [
+def raised_by_an_agent(reason: str) -> list[TicketEvent]:
+    """A P3 ticket created 08:59Z, raised to P1 by an agent at 10:00Z with ``reason``."""
+    return [
         event("w1", "ticket.created", CREATED, priority=3),
         event(
-            "w2",
-            "ticket.updated",
-            "2026-11-25T10:00:00Z",
-            actor="agent",
-            priority=1,
-            reason="outage confirmed",
+            "w2", "ticket.updated", "2026-11-25T10:00:00Z", actor="agent", priority=1, reason=reason
         ),
     ]
+
+
+def test_agent_reclassification_recomputes_from_the_original_clock_start(policy: Policy) -> None:
+    events = raised_by_an_agent("outage confirmed")
     got = view(policy, events, "2026-11-25T10:00:00Z")
     assert (got["priority"], got["priority_reason"], got["requested_priority"]) == (1, "agent", 3)
     assert got["deadline"] == "2026-11-25T11:59:00Z"  # 3 business hours from 09:59 CET
@@ -171,17 +171,7 @@ def test_untargeted_tickets(policy: Policy, ticket: dict[str, str], status: str)
 
 
 def test_history_says_what_when_why_and_who(policy: Policy) -> None:
-    events = [
-        event("w1", "ticket.created", CREATED, priority=3),
-        event(
-            "w2",
-            "ticket.updated",
-            "2026-11-25T10:00:00Z",
-            actor="agent",
-            priority=1,
-            reason="outage",
-        ),
-    ]
+    events = raised_by_an_agent("outage")
     history = reduce_events(events, policy).history
     assert history is not None
     assert [h.event for h in history] == ["ticket.created", "ticket.updated"]

@@ -30,7 +30,7 @@ from sla.fakes import StaticSecrets
 from sla.sources.freshdesk import FreshdeskSource, parse_instant, parse_triggered_event
 from sla.sources.mapping import SourceMapping
 from tests.unit.helpers import utc
-from tests.unit.sources.common import without_origin
+from tests.unit.sources.common import RotatingSecrets, without_origin
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "helpdesks" / "freshdesk"
 POLICY = sla.load_policy()
@@ -86,22 +86,6 @@ def delivery_id(payload: bytes) -> str:
 
 
 # -- authentication: HTTP Basic, the password is the secret ---------------------------------
-
-
-class Secrets:
-    """A secret source whose refresh brings newer secrets (a rotation the cache missed)."""
-
-    def __init__(self, current: str, fresh: str | None) -> None:
-        self._current = parse_text_secrets(current)
-        self._fresh = None if fresh is None else parse_text_secrets(fresh)
-        self.refreshes = 0
-
-    def current(self) -> tuple[SigningSecret, ...]:
-        return self._current
-
-    def refreshed(self) -> tuple[SigningSecret, ...] | None:
-        self.refreshes += 1
-        return self._fresh
 
 
 class Fixed:
@@ -205,21 +189,21 @@ def test_during_a_rotation_either_secret_works(password: str) -> None:
 
 
 def test_a_rotated_secret_newer_than_the_cache_is_tried_once_after_a_refresh() -> None:
-    secrets = Secrets(current="old-secret-2025", fresh="new-secret-2026")
+    secrets = RotatingSecrets(current="old-secret-2025", fresh="new-secret-2026")
     src = source(secrets=secrets)
     assert src.verify(basic("sla-keeper", "new-secret-2026"), b"{}", NOW)
     assert secrets.refreshes == 1
 
 
 def test_a_wrong_password_is_401_after_one_refresh_and_none_when_not_due() -> None:
-    secrets = Secrets(current="old-secret-2025", fresh=None)
+    secrets = RotatingSecrets(current="old-secret-2025", fresh=None)
     with pytest.raises(UnauthorizedError):
         source(secrets=secrets).verify(basic("sla-keeper", "guess-guess"), b"{}", NOW)
     assert secrets.refreshes == 1
 
 
 def test_a_malformed_header_does_not_ask_for_a_refresh() -> None:
-    secrets = Secrets(current="old-secret-2025", fresh="new-secret-2026")
+    secrets = RotatingSecrets(current="old-secret-2025", fresh="new-secret-2026")
     with pytest.raises(UnauthorizedError):
         source(secrets=secrets).verify({"Authorization": "Bearer x"}, b"{}", NOW)
     assert secrets.refreshes == 0

@@ -28,7 +28,7 @@ from sla.fakes import StaticSecrets
 from sla.sources.jira import JiraSource
 from sla.sources.mapping import SourceMapping
 from tests.unit.helpers import utc
-from tests.unit.sources.common import without_origin
+from tests.unit.sources.common import RotatingSecrets, without_origin
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "helpdesks" / "jira"
 SECRET = "jira-webhook-secret-0001"
@@ -36,24 +36,6 @@ OTHER_SECRET = "zammad-signature-token-0002"  # another source's secret
 NOW = utc("2026-05-01T00:00:00Z")  # after every fixture's instants
 DELIVERY = "0b6c5d51-4c3b-4f5e-9d0a-3c1d2e8f7a60"
 POLICY = sla.load_policy()
-
-
-class Secrets:
-    """A secret source whose current and refreshed secrets a test chooses."""
-
-    def __init__(
-        self, current: tuple[SigningSecret, ...], fresh: tuple[SigningSecret, ...] | None = None
-    ) -> None:
-        self._current = current
-        self._fresh = fresh
-        self.refreshes = 0
-
-    def current(self) -> tuple[SigningSecret, ...]:
-        return self._current
-
-    def refreshed(self) -> tuple[SigningSecret, ...] | None:
-        self.refreshes += 1
-        return self._fresh
 
 
 def source(mapping: SourceMapping | None = None, secret: str = SECRET) -> JiraSource:
@@ -141,7 +123,7 @@ def test_known_answer_vector_of_the_websub_sha256_scheme() -> None:
     # Atlassian publishes no test vector; GitHub's documented one is the same construction
     # (sha256=<hex HMAC-SHA256 of the raw body>, the secret's text as the key).
     key = SigningSecret(b"It's a Secret to Everybody")
-    jira = JiraSource(POLICY, Secrets((key,)), SourceMapping())
+    jira = JiraSource(POLICY, RotatingSecrets((key,)), SourceMapping())
     signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
     sent = {"X-Hub-Signature": signature, "X-Atlassian-Webhook-Identifier": DELIVERY}
 
@@ -235,8 +217,7 @@ def test_during_a_rotation_either_secret_verifies(signer: str) -> None:
 
 
 def test_a_secret_rotated_since_the_cache_was_read_is_fetched_once() -> None:
-    old, new = parse_text_secrets("jira-webhook-secret-old"), parse_text_secrets("jira-secret-new")
-    secrets = Secrets(old, fresh=new)
+    secrets = RotatingSecrets("jira-webhook-secret-old", fresh="jira-secret-new")
     jira = JiraSource(POLICY, secrets, SourceMapping())
     data = raw("issue_created.json")
 
@@ -245,7 +226,7 @@ def test_a_secret_rotated_since_the_cache_was_read_is_fetched_once() -> None:
 
 
 def test_a_forgery_with_no_refresh_due_is_rejected_without_a_second_look() -> None:
-    secrets = Secrets(parse_text_secrets(SECRET), fresh=None)
+    secrets = RotatingSecrets(SECRET, fresh=None)
     jira = JiraSource(POLICY, secrets, SourceMapping())
     data = raw("issue_created.json")
 

@@ -57,7 +57,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header
 from sla.sources.canonical import instant_errors
-from sla.sources.helpdesk import json_object, verified
+from sla.sources.helpdesk import HelpdeskSource, json_object, verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = [
@@ -236,7 +236,7 @@ def _status(value: str | None) -> TicketStatus | None:
     return None if value is None else _STATUSES.get(value.strip().lower())
 
 
-class FreshdeskSource:
+class FreshdeskSource(HelpdeskSource):
     """Freshdesk automation-rule webhooks (contract 2b), authenticated by HTTP Basic."""
 
     name = NAME
@@ -259,9 +259,7 @@ class FreshdeskSource:
             raise ConfigurationError(
                 f"The freshdesk mapping does not fit the policy: {exc}"
             ) from None
-        self.policy = policy
-        self.secrets = secrets
-        self.mapping = mapping
+        super().__init__(policy, secrets, mapping)
         self.zone = ZoneInfo(mapping.timezone)
 
     # -- authentication -------------------------------------------------------------------
@@ -358,20 +356,7 @@ class FreshdeskSource:
         fields = self._fields(payload, errors)
         tags = self._tags(ticket, errors)
         self._plan(snapshot, fields, tags, errors)
-        for key, field_name, default, check in (
-            (
-                "environment",
-                self.mapping.environment_field,
-                self.mapping.default_environment,
-                self.policy.check_environment,
-            ),
-            (
-                "product_stage",
-                self.mapping.product_stage_field,
-                self.mapping.default_product_stage,
-                self.policy.check_product_stage,
-            ),
-        ):
+        for key, field_name, default, check in self.described_fields():
             if field_name is None:
                 snapshot[key] = check(default)
             elif fields is not None and field_name in fields:

@@ -7,11 +7,44 @@ from collections.abc import Callable
 from typing import Any
 
 from sla.core.errors import UnprocessableError
+from sla.core.policy import Policy
 from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import parse_json
+from sla.sources.mapping import SourceMapping
 
-__all__ = ["json_object", "verified"]
+__all__ = ["HelpdeskSource", "json_object", "verified"]
+
+# a snapshot key, the mapping's field for it, the mapping's default, the policy's check
+Described = tuple[str, str | None, str, Callable[[str], str]]
+
+
+class HelpdeskSource:
+    """What every helpdesk source holds: the policy, its secrets, its mapping."""
+
+    name: str
+
+    def __init__(self, policy: Policy, secrets: SecretSource, mapping: SourceMapping) -> None:
+        self.policy = policy
+        self.secrets = secrets
+        self.mapping = mapping
+
+    def described_fields(self) -> tuple[Described, ...]:
+        """The environment and the product stage, as the mapping says where they come from."""
+        return (
+            (
+                "environment",
+                self.mapping.environment_field,
+                self.mapping.default_environment,
+                self.policy.check_environment,
+            ),
+            (
+                "product_stage",
+                self.mapping.product_stage_field,
+                self.mapping.default_product_stage,
+                self.policy.check_product_stage,
+            ),
+        )
 
 
 def verified(secrets: SecretSource, matches: Callable[[tuple[SigningSecret, ...]], bool]) -> bool:

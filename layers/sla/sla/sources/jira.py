@@ -30,13 +30,11 @@ from pydantic import ValidationError
 
 from sla.core.errors import UnauthorizedError, UnprocessableError, field_errors
 from sla.core.events import SNAPSHOT_FIELDS, Actor, TicketEvent, TicketStatus
-from sla.core.policy import Policy
 from sla.core.signature import SigningSecret
-from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.helpdesk import verified
-from sla.sources.mapping import SourceMapping, plan_origin
+from sla.sources.helpdesk import HelpdeskSource, verified
+from sla.sources.mapping import plan_origin
 
 __all__ = ["STATUS_CATEGORIES", "STATUS_NAMES", "JiraSource"]
 
@@ -130,15 +128,10 @@ def _names(item: dict[str, Any]) -> set[str]:
     return names
 
 
-class JiraSource:
+class JiraSource(HelpdeskSource):
     """Jira admin webhooks turned into canonical ticket events."""
 
     name = "jira"
-
-    def __init__(self, policy: Policy, secrets: SecretSource, mapping: SourceMapping) -> None:
-        self.policy = policy
-        self.secrets = secrets
-        self.mapping = mapping
 
     # -- verification ----------------------------------------------------------------------------
 

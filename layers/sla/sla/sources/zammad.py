@@ -54,13 +54,11 @@ from pydantic import ValidationError
 
 from sla.core.errors import UnauthorizedError, UnprocessableError, field_errors
 from sla.core.events import SNAPSHOT_FIELDS, TicketEvent
-from sla.core.policy import Policy
 from sla.core.signature import SigningSecret
-from sla.ports import SecretSource
 from sla.sources.body import header, parse_json
 from sla.sources.canonical import instant_errors
-from sla.sources.helpdesk import verified
-from sla.sources.mapping import SourceMapping, plan_origin
+from sla.sources.helpdesk import HelpdeskSource, verified
+from sla.sources.mapping import plan_origin
 
 __all__ = ["SYSTEM_USER_ID", "ZammadSource", "parse_instant"]
 
@@ -197,15 +195,10 @@ class _Article:
     on_behalf_of: int | None  # origin_by_id: the customer an agent wrote it for
 
 
-class ZammadSource:
+class ZammadSource(HelpdeskSource):
     """Zammad trigger webhooks (default payload), signed with the webhook's HMAC-SHA1 token."""
 
     name = "zammad"
-
-    def __init__(self, policy: Policy, secrets: SecretSource, mapping: SourceMapping) -> None:
-        self.policy = policy
-        self.secrets = secrets
-        self.mapping = mapping
 
     # -- authentication -------------------------------------------------------------------------
 
@@ -449,20 +442,7 @@ class ZammadSource:
                 origin = plan_origin(self.mapping, fields, tags)
                 snapshot.setdefault("origin", {})["plan"] = origin
 
-        for key, field, default, check in (
-            (
-                "environment",
-                self.mapping.environment_field,
-                self.mapping.default_environment,
-                self.policy.check_environment,
-            ),
-            (
-                "product_stage",
-                self.mapping.product_stage_field,
-                self.mapping.default_product_stage,
-                self.policy.check_product_stage,
-            ),
-        ):
+        for key, field, default, check in self.described_fields():
             value, where = attribute(field) if field is not None else (None, ("ticket",))
             snapshot[key] = self._check(read, where, check, (value or default).strip())
         return snapshot

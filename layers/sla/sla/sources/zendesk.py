@@ -56,7 +56,7 @@ from sla.core.signature import SigningSecret
 from sla.ports import SecretSource
 from sla.sources.body import header
 from sla.sources.canonical import instant_errors
-from sla.sources.helpdesk import json_object, verified
+from sla.sources.helpdesk import HelpdeskSource, json_object, verified
 from sla.sources.mapping import SourceMapping, plan_origin
 
 __all__ = ["SIGNATURE_TOLERANCE", "TRIGGER_MARKER", "ZendeskSource", "parse_instant", "signature"]
@@ -317,15 +317,13 @@ class _Draft:
 _Outcome = tuple[_Facts, list[_Draft]]
 
 
-class ZendeskSource:
+class ZendeskSource(HelpdeskSource):
     """Zendesk's event-subscription and trigger webhooks (see the module's docstring)."""
 
     name = NAME
 
     def __init__(self, policy: Policy, secrets: SecretSource, mapping: SourceMapping) -> None:
-        self.policy = policy
-        self.secrets = secrets
-        self.mapping = mapping
+        super().__init__(policy, secrets, mapping)
         # the plan a payload names (a field or a tag), leaving the default plan to _plan
         self._named_plan = mapping.model_copy(update={"default_plan": None})
         self._handlers: dict[str, Callable[[_Envelope, _Facts, datetime], _Outcome]] = {
@@ -611,20 +609,7 @@ class ZendeskSource:
             carried.add("plan")
             origin = plan_origin(self._named_plan, facts.fields or {}, facts.tags or [])
             snapshot.setdefault("origin", {})["plan"] = origin
-        for name, configured, default, check in (
-            (
-                "environment",
-                self.mapping.environment_field,
-                self.mapping.default_environment,
-                self.policy.check_environment,
-            ),
-            (
-                "product_stage",
-                self.mapping.product_stage_field,
-                self.mapping.default_product_stage,
-                self.policy.check_product_stage,
-            ),
-        ):
+        for name, configured, default, check in self.described_fields():
             if configured is None:
                 value, loc = default, (*facts.loc, name)
             elif facts.fields is not None and configured in facts.fields:
