@@ -20,6 +20,7 @@ import sys
 import threading
 
 from local.stack import LocalStack
+from sla.core.errors import ConfigurationError
 
 
 def banner(stack: LocalStack, state: str) -> str:
@@ -74,7 +75,11 @@ def _shown(path: str) -> str:
 
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
-    stack = LocalStack(port=port, secret=os.environ.get("SLA_WEBHOOK_SECRET") or None).start()
+    try:
+        stack = LocalStack(port=port, secret=os.environ.get("SLA_WEBHOOK_SECRET") or None).start()
+    except ConfigurationError as exc:  # a bad policy, mapping file or secret: one clear line
+        print(f"make run: {exc.detail}", file=sys.stderr)
+        return 2
     state = os.environ.get("SLA_LOCAL_STATE", ".local-stack.json")
     with open(f"{state}.tmp", "w") as handle:  # for make send and the README's curl recipe
         json.dump(

@@ -230,6 +230,9 @@ class LocalStack:
         from sla.runtime import clock, wiring
 
         wiring.reset()
+        # the configuration (policy, mapping file, secrets) is checked now, with a clear error,
+        # not at the first request
+        wiring.webhook_service()
         from functions.notifier import app as notifier
         from functions.sweeper import app as sweeper
         from functions.timers import app as timers

@@ -192,3 +192,32 @@ def test_a_forged_delivery_is_a_401_and_changes_nothing(stack: Stack, story: Sto
     # Then it is refused with one uniform 401, and the ticket is as it was
     assert (status, problem["title"]) == (401, "Unauthorized")
     assert stack.view(story.ticket_id) == before
+
+
+def test_make_run_refuses_a_bad_mapping_file_with_one_clear_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[freshdesk]\ntimezone = "Mars/Olympus"\n')
+    env = {**os.environ, "PORT": "0", "SLA_MAPPING_FILE": str(mapping)}
+    env["SLA_LOCAL_STATE"] = str(tmp_path / "state.json")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "sla"), str(ROOT)])
+    env.pop("AWS_ENDPOINT_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "local.run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"make run: invalid mapping {mapping}: freshdesk.timezone: Value error, unknown IANA "
+        "time zone"
+    ]

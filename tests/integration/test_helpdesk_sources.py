@@ -220,3 +220,25 @@ def test_the_view_says_where_the_plan_and_the_priority_came_from(
         )
     )
     assert read.body["origin"] == origin
+
+
+def test_on_aws_a_helpdesk_secret_comes_from_secrets_manager_with_a_rotation(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SLA_<SOURCE>_SECRET_ARN``: the helpdesk's secret as text in Secrets Manager; during a
+    rotation ("<new> <old>") either verifies."""
+    import boto3
+
+    from sla.runtime.wiring import webhook_service
+
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="zammad", SecretString="zammad-new-secret zammad-old-secret"
+    )["ARN"]
+    monkeypatch.setenv("SLA_ZAMMAD_SECRET_ARN", arn)
+    webhook_service.cache_clear()
+    body = (FIXTURES / "zammad" / "docs-sample.json").read_bytes()
+    recorded_now(api, body)
+    for secret in ("zammad-new-secret", "zammad-old-secret"):
+        assert post(api, "zammad", body, secret=secret).status == 200
+    assert post(api, "zammad", body, secret="zammad-other-secret").status == 401
+    webhook_service.cache_clear()
