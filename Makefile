@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deadlines.py
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.local_stack
+	$(BIN)/python -m benchmarks.local_clock_jump --tickets 300,1000
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.sources
 

@@ -75,7 +75,7 @@ class Stack(Protocol):
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any: ...
 
-    def pump(self) -> None: ...
+    def pump(self, wait: float | None = None) -> bool: ...
 
     def schedules(self) -> list[dict[str, Any]]: ...
 
@@ -273,8 +273,10 @@ class LocalApi:
             now = self.stack.clock.advance(_duration(asked, self.stack.clock.now()))
         except (ValueError, TypeError, AttributeError) as exc:
             return json_answer(400, {"error": str(exc)})
-        self.stack.pump()
-        return json_answer(200, {"now": now.isoformat()})
+        # true when everything that fell due has fired; false while a long backlog is still
+        # being worked off (notifications keep arriving)
+        caught_up = self.stack.pump()
+        return json_answer(200, {"now": now.isoformat(), "caught_up": caught_up})
 
     def _schedules(self, request: Request) -> Answer:
         return json_answer(200, self.stack.schedules())

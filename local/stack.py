@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from local.pumps import StreamReader, due_schedules
+from local.pumps import ScheduleBook, StreamReader, live_schedules
 from local.server import Cors, LocalServer
 from local.template import load_template, table_kwargs
 
@@ -93,11 +93,13 @@ class LocalStack:
         secret: str | None = None,
         echo: Callable[[str], None] | None = None,
         pump_interval: float = 0.2,
+        clock_wait: float = 5.0,
     ) -> None:
         self.port = port
         self.secret = secret or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         self.echo = echo or (lambda line: print(line, flush=True))
         self.pump_interval = pump_interval
+        self.clock_wait = clock_wait  # how long POST /_local/clock waits for its pump round
         self.clock = Clock()
         self.notifications: list[dict[str, Any]] = []
         # one instance per function, so each handles one event at a time; functions run in parallel
@@ -107,9 +109,18 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._failed_records: dict[str, int] = {}
-        # the pump thread and POST /_local/clock both pump; a round is not safe to run twice at once
-        self._pump_lock = threading.Lock()
+        # rounds are run by the pump thread alone; pump() asks for one and waits for it
+        self._wake = threading.Event()
+        self._rounds = threading.Condition()
+        self._rounds_started = 0
+        self._rounds_done = 0
         self._last_sweep = 0.0
+        # the instant up to which the scheduler pump has fired everything due: the sweeper's
+        # clock (see _sweep)
+        self._fired_until = self.clock.now()
+        # the subscriber inbox is drained after every function that may publish; the pump thread
+        # drains it, and so may a caller of collect_notifications()
+        self._inbox_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -148,10 +159,20 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+        with self._rounds:
+            self._rounds.notify_all()  # a POST /_local/clock waiting for its round answers now
         self.http.stop()
         for thread in self._threads:
-            thread.join(timeout=15)  # the pump ends its current invocation before moto goes
+            # the pump stops between two steps of a backlog: it ends the invocation under way
+            # (at most one batch of 25 stream records or one timer) before moto goes
+            thread.join(timeout=15)
         self.moto.stop()
+
+    @property
+    def stopped(self) -> bool:
+        """stop() was called and every thread of the stack has ended."""
+        return self._stop.is_set() and not any(t.is_alive() for t in self._threads)
 
     def _spawn(self, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, daemon=True)
@@ -220,6 +241,7 @@ class LocalStack:
         self.mapping_file = os.environ.get("SLA_MAPPING_FILE") or local_mapping
         os.environ["SLA_MAPPING_FILE"] = self.mapping_file
         self.streams = StreamReader(self.dynamodb, boto3.client("dynamodbstreams"), TABLE)
+        self.book = ScheduleBook(self.scheduler, GROUP, cancelled=self._stop.is_set)
 
     def _queue_arn(self, url: str) -> str:
         attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -248,39 +270,74 @@ class LocalStack:
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         with self.locks[name]:
+            wrote_schedules = name != "webhook"  # the webhook writes state only
             try:
-                return self.handlers[name].lambda_handler(event, Context(f"sla-local-{name}"))
+                result = self.handlers[name].lambda_handler(event, Context(f"sla-local-{name}"))
+                if name == "sweeper" and not result.get("rearmed"):
+                    wrote_schedules = False  # it writes a schedule only to re-arm one
+                return result
             finally:
                 # metrics are off locally, but Powertools still buffers them until 100 values
                 self.handlers[name].metrics.clear_metrics()
+                if wrote_schedules:
+                    self.book.changed()
 
     def schedules(self) -> list[dict[str, Any]]:
-        """The live schedules of the group with their ``at()`` and input (``/_local/schedules``)."""
-        names = self.scheduler.list_schedules(GroupName=GROUP).get("Schedules", [])
-        details = [self.scheduler.get_schedule(Name=s["Name"], GroupName=GROUP) for s in names]
+        """The live schedules with their ``at()`` and input (``GET /_local/schedules``), every
+        page of them."""
         return [
-            {
-                "name": d["Name"],
-                "at": d["ScheduleExpression"],
-                "input": json.loads(d["Target"]["Input"]),
-            }
-            for d in details
+            {"name": s.name, "at": s.expression, "input": s.input}
+            for s in live_schedules(self.scheduler, GROUP)
         ]
+
+    def _sweep(self) -> None:
+        """The sweeper repairs what Scheduler failed to fire. Scheduler fires on time; here the
+        scheduler pump catches up with a clock that jumped, schedule by schedule. A sweeper on
+        the jumped clock would see every schedule the pump has not reached yet as a failure, and
+        publish the whole backlog in one invocation as "repairs". So it sees the instant up to
+        which the pump has fired everything."""
+        from sla.runtime import clock
+
+        with clock.in_this_thread(lambda: self._fired_until):
+            self.invoke("sweeper", {})
 
     # -- pumps ------------------------------------------------------------------------------------
 
     def _pump_forever(self) -> None:
-        while not self._stop.wait(self.pump_interval):
+        while not self._stop.is_set():
+            self._wake.wait(self.pump_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            with self._rounds:
+                self._rounds_started += 1
+                number = self._rounds_started
             try:
-                self.pump()
+                self._pump_round()
             except Exception as exc:  # a pump must survive whatever a handler does
                 if not self._stop.is_set():  # stopping may cut a round short: not an error
                     self.echo(f"[local] pump error: {type(exc).__name__}: {exc}")
+            with self._rounds:
+                self._rounds_done = number
+                self._rounds.notify_all()
 
-    def pump(self) -> None:
-        """One round of everything AWS would do: stream, schedules, sweeper, notifications."""
-        with self._pump_lock:
-            self._pump_round()
+    def pump(self, wait: float | None = None) -> bool:
+        """Have the pump thread run a round of everything AWS would do (stream, schedules,
+        sweeper, notifications) with the clock as it is now, and wait for it up to ``wait``
+        seconds (``clock_wait`` unless given). True when that round is done: everything that
+        fell due has fired and its notifications are collected. False when it is still at work
+        (a clock jump over thousands of tickets): the pump thread carries on, step by step,
+        notifications keep arriving, and every other request is answered meanwhile."""
+        with self._rounds:
+            target = self._rounds_started + 1  # a round that starts after this call
+            self._wake.set()
+            return (
+                self._rounds.wait_for(
+                    lambda: self._rounds_done >= target or self._stop.is_set(),
+                    timeout=self.clock_wait if wait is None else wait,
+                )
+                and not self._stop.is_set()
+            )
 
     def _pump_round(self) -> None:
         from moto.core.model_instances import reset_model_data
@@ -291,11 +348,14 @@ class LocalStack:
         reset_model_data()
         self._pump_stream()
         self._fire_schedules()
+        if self._stop.is_set():
+            return
         if time.monotonic() - self._last_sweep > 60:
             self._last_sweep = time.monotonic()
-            self.invoke("sweeper", {})
+            self._sweep()
+            self.collect_notifications()
             self._pump_stream()
-        self._collect_notifications()
+        self.collect_notifications()
 
     def _pump_stream(self) -> None:
         """Everything new on the stream, read 100 records at a time (a backlog is worked off in
@@ -319,6 +379,7 @@ class LocalStack:
                 return fresh
             batch = records[start : start + 25]
             result = self.invoke("timers", {"Records": batch})
+            self.collect_notifications()  # it judges at once what is due already
             failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
             for record in batch:
                 sequence = record["dynamodb"]["SequenceNumber"]
@@ -366,39 +427,62 @@ class LocalStack:
             shard.starting_sequence_number += consumed
 
     def _fire_schedules(self) -> None:
-        for _, payload in due_schedules(self.scheduler, GROUP, self.clock.now()):
-            if self._stop.is_set():
-                return
-            for attempt in range(3):  # Lambda's asynchronous invoke: two retries
-                try:
-                    self.invoke("notifier", payload)
-                    break
-                except Exception as exc:
-                    if attempt == 2:
-                        self.sqs.send_message(
-                            QueueUrl=self.queues["NotifierFailureQueue"],
-                            MessageBody=json.dumps(
-                                {
-                                    "requestPayload": payload,
-                                    "responseContext": {"error": type(exc).__name__},
-                                }
-                            ),
-                        )
+        """Fire what is due, oldest first, in steps of 25: after each step the stream is pumped
+        and the notifications collected; a stop ends the round before the next schedule."""
+        now = self.clock.now()
+        due = self.book.due(now)
+        for start in range(0, len(due), 25):
+            for schedule in due[start : start + 25]:
+                if self._stop.is_set():
+                    return
+                payload = self.book.take(schedule.name, now)
+                if payload is not None:
+                    self._fire(payload)
+            self.collect_notifications()
             self._pump_stream()
+        self._fired_until = now
 
-    def _collect_notifications(self) -> None:
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
+    def _fire(self, payload: dict[str, Any]) -> None:
+        for attempt in range(3):  # Lambda's asynchronous invoke: two retries
+            try:
+                self.invoke("notifier", payload)
                 return
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                body = json.loads(envelope["Message"])
-                self.notifications.append(body)
-                self.echo(self._describe(body))
-                self.sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as exc:
+                if attempt == 2:
+                    self.sqs.send_message(
+                        QueueUrl=self.queues["NotifierFailureQueue"],
+                        MessageBody=json.dumps(
+                            {
+                                "requestPayload": payload,
+                                "responseContext": {"error": type(exc).__name__},
+                            }
+                        ),
+                    )
+
+    def collect_notifications(self) -> None:
+        """Move what the topic delivered to the subscriber inbox into ``notifications``. Called
+        after every function that may publish, so the inbox stays short: moto's SQS counts the
+        whole queue on every send and every message received, which made a backlog of thousands
+        of notices take minutes."""
+        with self._inbox_lock:
+            while True:
+                messages = self.sqs.receive_message(
+                    QueueUrl=self.inbox, MaxNumberOfMessages=10
+                ).get("Messages", [])
+                if not messages:
+                    return
+                for message in messages:
+                    envelope = json.loads(message["Body"])
+                    body = json.loads(envelope["Message"])
+                    self.notifications.append(body)
+                    self.echo(self._describe(body))
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.inbox,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(messages)
+                    ],
+                )
 
     @staticmethod
     def _describe(body: dict[str, Any]) -> str:

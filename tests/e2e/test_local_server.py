@@ -367,8 +367,8 @@ class _FailingStack:
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         raise RuntimeError("the handler crashed")
 
-    def pump(self) -> None:
-        return
+    def pump(self, wait: float | None = None) -> bool:
+        return True
 
     def schedules(self) -> list[dict[str, Any]]:
         raise KeyError("the listing failed")
