@@ -1,6 +1,7 @@
-"""Turning a request into canonical ticket events: the Standard Webhooks body today, one module
-per helpdesk next, each behind the same small interface (:class:`Source`) and named in one
-registry, the way vacanza/holidays registers a country."""
+"""Turning a request into canonical ticket events: the Standard Webhooks body (canonical.py) and
+one module per helpdesk (zendesk, jira, freshdesk, zammad), each behind the same small interface
+(:class:`Source`) and named in one registry (registry.py), the way vacanza/holidays registers a
+country."""
 
 from __future__ import annotations
 
