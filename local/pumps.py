@@ -104,15 +104,13 @@ def live_schedules(
     from botocore.exceptions import ClientError
 
     known = known or {}
-    for _ in range(5):
+    for attempt in range(5):
         try:
             summaries = _summaries(scheduler, group, cancelled)
             break
         except ClientError as error:
-            if error.response["Error"]["Code"] != "InvalidToken":
+            if error.response["Error"]["Code"] != "InvalidToken" or attempt == 4:
                 raise
-    else:
-        summaries = _summaries(scheduler, group, cancelled)
     found = []
     for summary in summaries:
         if cancelled():
