@@ -29,12 +29,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         metrics.add_metric(name="MalformedTimers", unit=MetricUnit.Count, value=1)
         return {"outcome": "malformed"}
     try:
-        judged = notifier_service().judge(timer.ticket_id, timer.kind, timer.for_, clock.now())
+        judged = notifier_service().judge(
+            timer.ticket_id, timer.kind, timer.for_, clock.now(), timer.metric, timer.cycle
+        )
     except Exception as exc:
         logger.error("timer failed", extra=describe(exc))
         raise
     count_published([judged])
     if judged.outcome in ("stale", "duplicate"):
         count("StaleTimers", judged.plan, judged.priority)
-    logger.info("timer judged", extra={"kind": judged.kind, "outcome": judged.outcome})
+    logger.info(
+        "timer judged",
+        extra={"kind": judged.kind, "metric": judged.metric, "outcome": judged.outcome},
+    )
     return {"outcome": judged.outcome}

@@ -32,7 +32,7 @@ class MemoryTicketStore:
         self._lock = threading.Lock()
         self.tickets: dict[str, StoredTicket] = {}
         self.updated: dict[str, datetime] = {}
-        self.claims: dict[tuple[str, str, datetime], tuple[str, datetime]] = {}
+        self.claims: dict[tuple[str, str, int, str, datetime], tuple[str, datetime]] = {}
         self.deliveries: dict[str, dict[str, TicketEvent]] = {}
         self.fail_next: Callable[[], None] | None = None
 
@@ -74,7 +74,7 @@ class MemoryTicketStore:
             current = self.tickets.get(ticket.ticket_id)
             if current is None or current.version != ticket.version:
                 return "conflict"
-            key = (ticket.ticket_id, notice.kind, notice.for_)
+            key = (ticket.ticket_id, *notice.key)
             existing = self.claims.get(key)
             if existing is not None:
                 if existing[0] == "published":
@@ -86,13 +86,13 @@ class MemoryTicketStore:
 
     def release(self, ticket_id: str, notice: Notice) -> None:
         with self._lock:
-            key = (ticket_id, notice.kind, notice.for_)
+            key = (ticket_id, *notice.key)
             if self.claims.get(key, ("",))[0] == "claimed":
                 self.claims[key] = ("claimed", datetime.min.replace(tzinfo=UTC))
 
     def mark_published(self, ticket_id: str, notice: Notice, now: datetime) -> None:
         with self._lock:
-            self.claims[(ticket_id, notice.kind, notice.for_)] = ("published", now)
+            self.claims[(ticket_id, *notice.key)] = ("published", now)
 
     def owing(
         self, until: datetime, since: datetime | None = None, changed_before: datetime | None = None

@@ -12,9 +12,10 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from sla.core.events import TicketEvent
-from sla.core.notices import Notice
+from sla.core.notices import Notice, NoticeKey
 from sla.core.signature import SigningSecret
 from sla.core.state import TicketState
+from sla.core.terms import MetricName
 from sla.core.view import SlaView
 
 __all__ = [
@@ -56,8 +57,8 @@ class StoredTicket:
     due_at: datetime | None = None
 
     @property
-    def published(self) -> frozenset[tuple[str, datetime]]:
-        return frozenset((n.kind, n.for_) for n in self.notices)
+    def published(self) -> frozenset[NoticeKey]:
+        return frozenset(n.key for n in self.notices)
 
 
 ClaimResult = Literal["claimed", "published", "in_flight", "conflict"]
@@ -102,13 +103,16 @@ class TicketStore(Protocol):
 
 
 class TimerInput(BaseModel):
-    """What a schedule hands the notifier: which ticket, which notice, for which instant."""
+    """What a schedule hands the notifier: which ticket, which notice (metric, cycle, kind), for
+    which instant. Inputs written before there were other metrics are first response's."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     ticket_id: str = Field(min_length=1, max_length=256)
     kind: Literal["warning", "breach"]
     for_: datetime = Field(alias="for")
+    metric: MetricName = "first_response"
+    cycle: int = Field(default=1, ge=1)
     version: Literal[1] = 1
 
 
@@ -141,17 +145,26 @@ class Notification(BaseModel):
     notification_id: str
     type: NotificationType
     ticket_id: str
+    metric: MetricName = "first_response"
+    cycle: int = 1
+    threshold: float | None = None  # a warning's fraction of the target
     for_: datetime = Field(alias="for")
     published_at: datetime
     sla: SlaView
 
     def attributes(self) -> dict[str, dict[str, str]]:
-        return {
+        """What subscription filters see: the type, the plan, the priority the notice's cycle is
+        judged by, and the metric where the policy has more than first response."""
+        priority = self.sla.cycle_priority(self.metric, self.cycle)
+        attributes = {
             "type": {"DataType": "String", "StringValue": self.type},
             "plan": {"DataType": "String", "StringValue": self.sla.plan},
-            "priority": {"DataType": "Number", "StringValue": str(self.sla.priority)},
+            "priority": {"DataType": "Number", "StringValue": str(priority)},
             "notification_id": {"DataType": "String", "StringValue": self.notification_id},
         }
+        if self.sla.metrics is not None:  # the policy has more than first response
+            attributes["metric"] = {"DataType": "String", "StringValue": self.metric}
+        return attributes
 
     def body(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

@@ -96,5 +96,7 @@ def test_timer_input_uses_the_contract_field_name() -> None:
         "ticket_id": "T-1",
         "kind": "breach",
         "for": "2026-11-25T10:00:00Z",
+        "metric": "first_response",
+        "cycle": 1,
         "version": 1,
     }

@@ -18,7 +18,7 @@ from typing import Literal
 
 from sla.core.errors import TransientError
 from sla.core.events import TicketEvent
-from sla.core.notices import due_at
+from sla.core.notices import due_at, kept_notices
 from sla.core.policy import Policy
 from sla.core.state import TicketState, apply_event, reduce_events
 from sla.core.view import View, ticket_view
@@ -44,13 +44,15 @@ def next_state(
     """The ticket's state with ``event`` added, or None when the event is recorded already.
 
     In order (the usual case), one step of the fold on the stored state; otherwise the ticket's
-    events are read and folded again with it."""
+    events are read and folded again with it. A state that tracks other metrics than the policy
+    (stored before the policy gained one) is folded again from the events too, once."""
     if stored is None:
         return apply_event(None, event, policy)
     last = stored.state.last_key
-    if event.order_key > last:
+    same_metrics = tuple(stored.state.metrics) == policy.metrics
+    if event.order_key > last and same_metrics:
         return apply_event(stored.state, event, policy)
-    if event.order_key == last:
+    if event.order_key == last and same_metrics:
         return None  # the state's own last event
     recorded = store.events(stored.ticket_id)
     if any(e.event_id == event.event_id for e in recorded):
@@ -87,9 +89,13 @@ class Ingest:
             state = next_state(self.policy, self.store, stored, event)
             if state is None:
                 assert stored is not None
-                return IngestResult("duplicate", ticket_view(stored.state, now), event.event_id)
-            notices = stored.notices if stored else ()
-            published = frozenset((n.kind, n.for_) for n in notices)
+                return IngestResult(
+                    "duplicate",
+                    ticket_view(stored.state, now, calendar=self.policy.calendar),
+                    event.event_id,
+                )
+            notices = kept_notices(state, stored.notices) if stored else ()
+            published = frozenset(n.key for n in notices)
             ticket = StoredTicket(
                 ticket_id,
                 (stored.version if stored else 0) + 1,
@@ -107,6 +113,12 @@ class Ingest:
                 current = self.store.load(ticket_id)
                 if current is None:
                     continue
-                return IngestResult("duplicate", ticket_view(current.state, now), event.event_id)
-            return IngestResult("applied", ticket_view(state, now), event.event_id)
+                return IngestResult(
+                    "duplicate",
+                    ticket_view(current.state, now, calendar=self.policy.calendar),
+                    event.event_id,
+                )
+            return IngestResult(
+                "applied", ticket_view(state, now, calendar=self.policy.calendar), event.event_id
+            )
         raise TransientError("The ticket is being changed by many deliveries at once; retry.")

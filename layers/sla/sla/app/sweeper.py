@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sla.app.notifier import Judgement, NotifierService
-from sla.app.timersync import TimerSync
+from sla.app.timersync import TimerSync, timer_input
 from sla.core.notices import fire_at, schedule_name
-from sla.ports import TicketStore, TimerInput, TimerScheduler
+from sla.ports import TicketStore, TimerScheduler
 
 __all__ = ["SweepResult", "Sweeper"]
 
@@ -67,13 +67,10 @@ class Sweeper:
             stored = self.store.load(ticket_id)
             if stored is None:
                 continue
-            for kind, item in self.sync.plan(stored).timers.items():
-                if item is None:
-                    continue
+            for (metric, cycle, kind), item in self.sync.plan(stored).timers.items():
                 when = fire_at(item.due_at, now)
-                name = schedule_name(ticket_id, kind)
+                name = schedule_name(ticket_id, kind, metric, cycle)
                 if when is not None and not self.timers.exists(name):
-                    payload = TimerInput(ticket_id=ticket_id, kind=kind, for_=item.for_)
-                    self.timers.set(name, when, payload, now)
+                    self.timers.set(name, when, timer_input(ticket_id, item), now)
                     result.rearmed += 1
         return result

@@ -15,18 +15,33 @@ from datetime import datetime
 
 from sla.app.notifier import Judgement, NotifierService
 from sla.core.notices import Owed, TimerKind, fire_at, owed, schedule_name
+from sla.core.terms import MetricName
 from sla.ports import StoredTicket, TimerInput, TimerScheduler
 
-__all__ = ["TIMER_KINDS", "Plan", "SyncResult", "TimerSync"]
+__all__ = ["TIMER_KINDS", "Plan", "SyncResult", "TimerKey", "TimerSync", "timer_input"]
 
 TIMER_KINDS: tuple[TimerKind, ...] = ("warning", "breach")
+# one schedule per ticket, metric, cycle and timer kind: it stands for the earliest owed notice
+# of its kind (the next warning once one went out)
+TimerKey = tuple[MetricName, int, TimerKind]
+_FIRST_TIMERS: tuple[TimerKey, ...] = (
+    ("first_response", 1, "warning"),
+    ("first_response", 1, "breach"),
+)
+
+
+def timer_input(ticket_id: str, item: Owed) -> TimerInput:
+    assert item.kind != "retraction"
+    return TimerInput(
+        ticket_id=ticket_id, kind=item.kind, for_=item.for_, metric=item.metric, cycle=item.cycle
+    )
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a ticket state wants: an owed warning and breach (or None), and retractions."""
+    """What a ticket state wants: per timer, the owed notice it stands for, and retractions."""
 
-    timers: dict[TimerKind, Owed | None]
+    timers: dict[TimerKey, Owed]
     retractions: tuple[Owed, ...] = ()
 
     @property
@@ -52,11 +67,12 @@ class TimerSync:
 
     def plan(self, stored: StoredTicket | None) -> Plan:
         if stored is None:
-            return Plan({kind: None for kind in TIMER_KINDS})
+            return Plan({})
         items = owed(stored.state, stored.published)
-        timers: dict[TimerKind, Owed | None] = {
-            kind: next((o for o in items if o.kind == kind), None) for kind in TIMER_KINDS
-        }
+        timers: dict[TimerKey, Owed] = {}
+        for o in sorted(items, key=lambda o: o.due_at):
+            if o.kind != "retraction":
+                timers.setdefault((o.metric, o.cycle, o.kind), o)
         return Plan(timers, tuple(o for o in items if o.kind == "retraction"))
 
     def apply(
@@ -82,9 +98,13 @@ class TimerSync:
                 and state.clock_stopped_at <= state.deadline
             )
         judge_now = bool(wanted.retractions)
-        for kind in TIMER_KINDS:
-            item, previous = wanted.timers[kind], before.timers[kind]
-            name = schedule_name(ticket.ticket_id, kind)
+        keys = set(wanted.timers) | set(before.timers)
+        if new is None:
+            keys |= set(_FIRST_TIMERS)
+        for key in sorted(keys):
+            item, previous = wanted.timers.get(key), before.timers.get(key)
+            metric, cycle, kind = key
+            name = schedule_name(ticket.ticket_id, kind, metric, cycle)
             if item is None:
                 if previous is not None or new is None:
                     self.timers.delete(name)
@@ -98,8 +118,7 @@ class TimerSync:
                 continue
             if previous == item and old is not None:
                 continue  # armed when the old image was processed
-            payload = TimerInput(ticket_id=ticket.ticket_id, kind=kind, for_=item.for_)
-            self.timers.set(name, when, payload, now)
+            self.timers.set(name, when, timer_input(ticket.ticket_id, item), now)
             result.armed += 1
         if judge_now and new is not None:
             result.judged = self.notifier.judge_due(ticket.ticket_id, now)

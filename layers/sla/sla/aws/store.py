@@ -7,7 +7,8 @@ One partition per ticket (``pk = T#<id>``), holding:
   events the ticket has;
 * one item per accepted delivery (``sk = DELIVERY#<event id>``): the event itself, which is also
   its dedupe record;
-* one claim per notice (``sk = NOTICE#<kind>#<instant>``), written by the notifier.
+* one claim per notice (``sk = NOTICE#<kind>#<instant>`` for first response,
+  ``NOTICE#<metric>#<cycle>#<kind>#<instant>`` for the other metrics), written by the notifier.
 
 A delivery is one transaction of two puts: the delivery (condition: not seen) and the ticket
 (condition: the version read). The sweeper's index (``DueIndex``) is sharded by a hash of the ticket
@@ -97,9 +98,24 @@ def item_size(item: dict[str, Any]) -> int:
     return size
 
 
+def _notice_json(notice: Notice) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": notice.kind, "for": _iso(notice.for_), "id": notice.id}
+    if (notice.metric, notice.cycle) != ("first_response", 1):  # else as the first layout
+        data["metric"], data["cycle"] = notice.metric, notice.cycle
+    return data
+
+
 def _notices_json(notices: tuple[Notice, ...]) -> str:
-    return json.dumps(
-        [{"kind": n.kind, "for": _iso(n.for_), "id": n.id} for n in notices], separators=(",", ":")
+    return json.dumps([_notice_json(n) for n in notices], separators=(",", ":"))
+
+
+def _notice(data: dict[str, Any]) -> Notice:
+    return Notice(
+        data["kind"],
+        datetime.fromisoformat(data["for"]),
+        data["id"],
+        data.get("metric", "first_response"),
+        int(data.get("cycle", 1)),
     )
 
 
@@ -115,6 +131,15 @@ def _state(text: str, ticket_id: str) -> TicketState:
     data["ticket_id"] = ticket_id
     data["snapshot"]["id"] = ticket_id
     return TicketState.model_validate(data)
+
+
+def _notice_sk(notice: Notice) -> str:
+    """A claim's key: first response's as in the first layout, the others' with metric and
+    cycle."""
+    tail = f"{notice.kind}#{_iso(notice.for_)}"
+    if (notice.metric, notice.cycle) == ("first_response", 1):
+        return tail
+    return f"{notice.metric}#{notice.cycle}#{tail}"
 
 
 def ticket_item(ticket: StoredTicket, updated_at: datetime) -> dict[str, Any]:
@@ -154,9 +179,7 @@ def ticket_from_item(item: dict[str, Any], policy: Policy) -> StoredTicket:
         events = [TicketEvent.model_validate(e) for e in json.loads(item["events"]["S"])]
         state = reduce_events(events, policy).model_copy(update={"history": None})
     raw_notices = json.loads(item["notices"]["S"]) if "notices" in item else []
-    notices = tuple(
-        Notice(n["kind"], datetime.fromisoformat(n["for"]), n["id"]) for n in raw_notices
-    )
+    notices = tuple(_notice(n) for n in raw_notices)
     due = item.get("due_at", {}).get("S")
     return StoredTicket(
         ticket_id=item["ticket_id"]["S"],
@@ -274,7 +297,7 @@ class DynamoTicketStore:
     def _notice_key(self, ticket_id: str, notice: Notice) -> dict[str, Any]:
         return {
             "pk": {"S": _pk(ticket_id)},
-            "sk": {"S": f"{NOTICE_PREFIX}{notice.kind}#{_iso(notice.for_)}"},
+            "sk": {"S": NOTICE_PREFIX + _notice_sk(notice)},
         }
 
     def claim(

@@ -341,6 +341,10 @@ class BusinessCalendar:
                 _REMAINDERS[remainder] = delta
         return tl.ends_dt[j] - delta
 
+    def between_us(self, a: int, b: int) -> int:
+        """``business_time_between`` on epoch microseconds."""
+        return self._position(b) - self._position(a)
+
     def _position(self, us: int) -> int:
         """Business µs from the timeline origin up to ``us``."""
         tl = self._covering(us)

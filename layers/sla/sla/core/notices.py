@@ -1,12 +1,14 @@
 """What is owed to subscribers: warnings, breach notices and retractions, as pure functions.
 
-A notice is identified by its kind and the instant it is *for*: the warning time, the deadline, or
-(for a retraction) the deadline whose breach it retracts. Exactly one of each is published per
-ticket; a new deadline (after a reclassification) owes new ones.
+A notice is identified by its metric, its cycle, its kind and the instant it is *for*: a warning
+time, the deadline, or (for a retraction) the deadline whose breach it retracts. Exactly one of
+each is published per ticket; a new deadline (after a reclassification or a pause) owes new ones.
 
-For a targeted ticket with warning time W, deadline D and clock stop S (None while running):
+For each targeted cycle of each metric, with warning times W (one per warning fraction; unknown
+while paused before reaching them), deadline D (unknown while paused before it) and stop S (None
+while running):
 
-* a warning is owed at W unless the clock stopped at or before W;
+* a warning is owed at each W unless the clock stopped at or before W;
 * a breach is owed just after D unless the clock stopped at or before D; a reply after the
   deadline still owes it (the ticket did breach), so a late reply never hides a breach;
 * a retraction is owed for every published breach when the clock stopped at or before D: a reply
@@ -24,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sla.core.state import TicketState
+from sla.core.terms import MetricName
 
 __all__ = [
     "Notice",
+    "NoticeKey",
     "NoticeKind",
     "Owed",
     "TimerKind",
@@ -34,6 +38,7 @@ __all__ = [
     "check_schedule_name",
     "due_at",
     "fire_at",
+    "kept_notices",
     "notification_id",
     "owed",
     "schedule_name",
@@ -50,6 +55,11 @@ _NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
 _AT = re.compile(r"at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\)")
 
 
+# (metric, cycle, kind, instant): what identifies a notice of a ticket
+NoticeKey = tuple[MetricName, int, NoticeKind, datetime]
+FIRST: MetricName = "first_response"
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A notice that was published."""
@@ -57,26 +67,53 @@ class Notice:
     kind: NoticeKind
     for_: datetime
     id: str
+    metric: MetricName = FIRST
+    cycle: int = 1
+
+    @property
+    def key(self) -> NoticeKey:
+        return (self.metric, self.cycle, self.kind, self.for_)
 
 
 @dataclass(frozen=True, slots=True)
 class Owed:
-    """A notice that is owed: its kind, the instant it is for, and when it falls due."""
+    """A notice that is owed: its metric and cycle, its kind, the instant it is for, when it
+    falls due, and (for a warning) the fraction of the target it marks."""
 
     kind: NoticeKind
     for_: datetime
     due_at: datetime
+    metric: MetricName = FIRST
+    cycle: int = 1
+    threshold: float | None = None
+
+    @property
+    def key(self) -> NoticeKey:
+        return (self.metric, self.cycle, self.kind, self.for_)
 
 
-def notification_id(ticket_id: str, kind: NoticeKind, for_: datetime) -> str:
-    """Stable across retries and instances, so subscribers can drop repeats."""
-    return str(uuid.uuid5(_NAMESPACE, f"{ticket_id}\x00{kind}\x00{for_.isoformat()}"))
+def notification_id(
+    ticket_id: str, kind: NoticeKind, for_: datetime, metric: MetricName = FIRST, cycle: int = 1
+) -> str:
+    """Stable across retries and instances, so subscribers can drop repeats. First response's
+    keep the ids they had before there were other metrics."""
+    name = f"{ticket_id}\x00{kind}\x00{for_.isoformat()}"
+    if (metric, cycle) != (FIRST, 1):
+        name += f"\x00{metric}\x00{cycle}"
+    return str(uuid.uuid5(_NAMESPACE, name))
 
 
-def schedule_name(ticket_id: str, kind: TimerKind) -> str:
-    """A Scheduler name of at most 64 characters of [0-9a-z-], whatever the ticket id."""
+def schedule_name(
+    ticket_id: str, kind: TimerKind, metric: MetricName = FIRST, cycle: int = 1
+) -> str:
+    """A Scheduler name of at most 64 characters of [0-9a-z-], whatever the ticket id: one per
+    ticket, metric, cycle and timer kind. First response's keep the names they had before there
+    were other metrics (so that live schedules of a running stack stay theirs)."""
     digest = base64.b32encode(hashlib.sha256(ticket_id.encode("utf-8")).digest())
-    return f"sla-{kind[0]}-" + digest.decode("ascii").rstrip("=").lower()
+    text = digest.decode("ascii").rstrip("=").lower()
+    if (metric, cycle) == (FIRST, 1):
+        return f"sla-{kind[0]}-" + text
+    return f"sla-{metric[0]}{kind[0]}{cycle}-" + text[:48]
 
 
 def check_schedule_name(name: str) -> str:
@@ -86,21 +123,48 @@ def check_schedule_name(name: str) -> str:
     return name
 
 
-def owed(state: TicketState, published: frozenset[tuple[str, datetime]]) -> list[Owed]:
-    """Every notice this state owes that is not in ``published`` (pairs of kind and instant)."""
-    if state.kind != "targeted" or state.deadline is None or state.warning_at is None:
-        return []
-    stop, deadline, warning = state.clock_stopped_at, state.deadline, state.warning_at
+def owed(state: TicketState, published: frozenset[NoticeKey]) -> list[Owed]:
+    """Every notice this state owes that is not in ``published`` (keys of notices)."""
     result: list[Owed] = []
-    if (stop is None or stop > warning) and ("warning", warning) not in published:
-        result.append(Owed("warning", warning, warning))
-    if (stop is None or stop > deadline) and ("breach", deadline) not in published:
-        result.append(Owed("breach", deadline, deadline + BREACH_AFTER))
-    if stop is not None and stop <= deadline:
-        for kind, for_ in sorted(published):
-            if kind == "breach" and ("retraction", for_) not in published:
-                result.append(Owed("retraction", for_, stop))
+    for metric, ms in state.metrics.items():
+        for cycle in ms.cycles:
+            if cycle.kind != "targeted":
+                continue
+            n, stop, deadline = cycle.number, cycle.stopped_at, cycle.deadline
+            for w in cycle.warnings:
+                at = w.at
+                if at is None or (stop is not None and stop <= at):
+                    continue
+                if (metric, n, "warning", at) not in published:
+                    result.append(Owed("warning", at, at, metric, n, w.threshold))
+            if deadline is None:
+                continue
+            if (stop is None or stop > deadline) and (
+                metric,
+                n,
+                "breach",
+                deadline,
+            ) not in published:
+                result.append(Owed("breach", deadline, deadline + BREACH_AFTER, metric, n))
+            if stop is not None and stop <= deadline:
+                for m, c, kind, for_ in sorted(published):
+                    if (m, c, kind) == (metric, n, "breach") and (
+                        metric,
+                        n,
+                        "retraction",
+                        for_,
+                    ) not in published:
+                        result.append(Owed("retraction", for_, stop, metric, n))
     return result
+
+
+def kept_notices(state: TicketState, notices: tuple[Notice, ...]) -> tuple[Notice, ...]:
+    """The published notices worth keeping beside the state: those of the cycles it still holds
+    in detail (the claims, kept apart, still make a notice of a dropped cycle go out once)."""
+    held = {(m, c.number) for m, ms in state.metrics.items() for c in ms.cycles}
+    if all((n.metric, n.cycle) in held for n in notices):
+        return notices
+    return tuple(n for n in notices if (n.metric, n.cycle) in held)
 
 
 def next_due(items: list[Owed]) -> datetime | None:
@@ -108,7 +172,7 @@ def next_due(items: list[Owed]) -> datetime | None:
     return min((o.due_at for o in items), default=None)
 
 
-def due_at(state: TicketState, published: frozenset[tuple[str, datetime]]) -> datetime | None:
+def due_at(state: TicketState, published: frozenset[NoticeKey]) -> datetime | None:
     """When the earliest notice this state owes falls due (the sweeper's index), or None."""
     return next_due(owed(state, published))
 

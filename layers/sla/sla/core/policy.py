@@ -16,10 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sla.core.calendar import BusinessCalendar, CalendarConfig, from_epoch_us, to_epoch_us
+from sla.core.events import TicketStatus
 from sla.core.terms import (
     DEFAULT_ENVIRONMENT,
     DEFAULT_PRODUCT_STAGE,
+    METRICS,
     Clock,
+    MetricName,
     PriorityReason,
     Target,
     TargetKind,
@@ -29,6 +32,7 @@ from sla.core.terms import (
 __all__ = [
     "Classification",
     "Due",
+    "MetricConfig",
     "Policy",
     "PolicyConfig",
     "PolicyError",
@@ -64,6 +68,56 @@ class PlanConfig(BaseModel):
     )
 
 
+# what pauses each metric's clock when the policy does not say (contract section 1b)
+DEFAULT_PAUSE_ON: dict[MetricName, frozenset[TicketStatus]] = {
+    "first_response": frozenset(),
+    "next_reply": frozenset(),
+    "resolution": frozenset({"pending", "on_hold"}),
+}
+
+
+class MetricConfig(BaseModel):
+    """A metric of the policy (``[metrics.<name>]``): its warnings, the statuses that pause its
+    clock, and its targets per plan and priority (first response takes its targets from
+    ``plans.<plan>.targets``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    warnings: tuple[float, ...] | None = Field(
+        default=None, description="fractions of the target at which a warning is due"
+    )
+    pause_on: frozenset[TicketStatus] | None = None
+    targets: dict[str, dict[int, TargetConfig]] = Field(default_factory=dict)
+
+    @field_validator("warnings")
+    @classmethod
+    def _fractions(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        if not all(0 < f < 1 for f in value):
+            raise ValueError("each warning fraction must be greater than 0 and less than 1")
+        if len(set(value)) != len(value):
+            raise ValueError("warning fractions must differ")
+        return tuple(sorted(value))
+
+    @field_validator("pause_on")
+    @classmethod
+    def _no_stop_status(
+        cls, value: frozenset[TicketStatus] | None
+    ) -> frozenset[TicketStatus] | None:
+        if value is not None and value & {"solved", "closed"}:
+            raise ValueError("solved and closed stop a clock; they cannot pause it")
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _lower_plans(cls, value: dict[str, dict[int, TargetConfig]]) -> dict[str, Any]:
+        lowered = {name.lower(): table for name, table in value.items()}
+        if len(lowered) != len(value):
+            raise ValueError("plan names must differ in more than letter case")
+        return lowered
+
+
 class PolicyConfig(BaseModel):
     """The policy file, validated."""
 
@@ -76,6 +130,7 @@ class PolicyConfig(BaseModel):
     warning_fraction: float = Field(default=0.75, gt=0, lt=1)
     calendar: CalendarConfig
     plans: dict[str, PlanConfig] = Field(min_length=1)
+    metrics: dict[MetricName, MetricConfig] = Field(default_factory=dict)
 
     @field_validator("plans")
     @classmethod
@@ -108,11 +163,49 @@ class PolicyConfig(BaseModel):
             raise ValueError("'production' cannot be a non-production environment")
         if DEFAULT_PRODUCT_STAGE in self.exempt_product_stages:
             raise ValueError("'ga' cannot be an exempt product stage")
+        first = self.metrics.get("first_response")
+        if first is not None:
+            if first.targets:
+                raise ValueError(
+                    "metrics.first_response: first-response targets live in plans.<plan>.targets"
+                )
+            if first.warnings is not None and "warning_fraction" in self.model_fields_set:
+                raise ValueError(
+                    "give first-response warnings once: warning_fraction or "
+                    "metrics.first_response.warnings"
+                )
+        for metric, config in self.metrics.items():
+            for plan, table in config.targets.items():
+                if plan not in self.plans:
+                    raise ValueError(f"metrics.{metric}: unknown plan {plan!r}")
+                unknown = sorted(set(table) - priorities)
+                if unknown:
+                    raise ValueError(
+                        f"metrics.{metric}.targets.{plan}: unknown priorities {unknown}; "
+                        f"expected some of {sorted(priorities)}"
+                    )
         return self
 
     @property
     def priorities(self) -> tuple[int, ...]:
         return tuple(sorted(next(p.targets for p in self.plans.values() if p.targets)))
+
+    def metric_names(self) -> tuple[MetricName, ...]:
+        """First response, and the other metrics the policy gives targets, in a fixed order."""
+        given = {name for name, config in self.metrics.items() if config.targets}
+        return tuple(m for m in METRICS if m == "first_response" or m in given)
+
+    def warnings_of(self, metric: MetricName) -> tuple[float, ...]:
+        config = self.metrics.get(metric)
+        if config is not None and config.warnings is not None:
+            return config.warnings
+        return (self.warning_fraction,) if metric == "first_response" else (0.75,)
+
+    def pause_on_of(self, metric: MetricName) -> frozenset[TicketStatus]:
+        config = self.metrics.get(metric)
+        if config is not None and config.pause_on is not None:
+            return config.pause_on
+        return DEFAULT_PAUSE_ON[metric]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +259,22 @@ class Policy:
                 self._targets[(name, priority)] = (
                     target,
                     total,
-                    round(total * config.warning_fraction),
+                    round(total * config.warnings_of("first_response")[0]),
                 )
+        # the metrics: their names, warning fractions, pause statuses and targets
+        self.metrics: tuple[MetricName, ...] = config.metric_names()
+        self.warnings: dict[MetricName, tuple[float, ...]] = {
+            m: config.warnings_of(m) for m in METRICS
+        }
+        self.pause_on: dict[MetricName, frozenset[str]] = {
+            m: frozenset(config.pause_on_of(m)) for m in METRICS
+        }
+        self._metric_targets: dict[tuple[MetricName, str, int], Target] = {
+            (metric, plan, priority): Target(hours=t.hours, clock=t.clock)
+            for metric, mc in config.metrics.items()
+            for plan, table in mc.targets.items()
+            for priority, t in table.items()
+        }
 
     # -- classification -------------------------------------------------------------------------
 
@@ -244,6 +351,14 @@ class Policy:
             kind=kind,
             target=entry[0] if entry is not None and kind == "targeted" else None,
         )
+
+    def target(self, metric: MetricName, classification: Classification) -> Target | None:
+        """The target of ``metric`` for a classified ticket (None: exempt, or no target)."""
+        if metric == "first_response":
+            return classification.target
+        if classification.kind == "exempt":
+            return None
+        return self._metric_targets.get((metric, classification.plan, classification.priority))
 
     # -- deadlines ------------------------------------------------------------------------------
 

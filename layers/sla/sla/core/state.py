@@ -11,6 +11,11 @@ gives:
 * the first ``ticket.responded`` is the first response; it, or an earlier ``ticket.solved`` /
   ``ticket.closed``, stops the clock. The SLA outcome is judged against the terms in force at that
   moment; later reclassifications change the ticket's ``current`` classification, not the terms.
+* every metric of the policy keeps its cycles (:mod:`sla.core.cycles`): first response and
+  resolution one each from the creation, next reply one per exchange (a customer's public
+  message after an agent's public reply starts one; the next agent reply, a solve or a close
+  stops it); resolution stops at a solve or close and resumes on a reopen; a status in a
+  metric's ``pause_on`` pauses its running cycle. The top-level terms are first response's.
 
 The state is also the reducer's memory: :func:`apply_event` adds the next event in order to a
 stored state without the ticket's history, so a delivery costs the same on a ticket's thousandth
@@ -24,13 +29,26 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sla.core.cycles import Cycle, MetricState, WarningAt, judge
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
-from sla.core.policy import Policy
-from sla.core.terms import Classified, StateKind, Target, TargetKind, Terms
+from sla.core.policy import Classification, Policy
+from sla.core.terms import Classified, MetricName, StateKind, Target, TargetKind, Terms
 
-__all__ = ["Current", "HistoryEntry", "TicketState", "apply_event", "reduce_events"]
+__all__ = [
+    "KEEP_CYCLES",
+    "Current",
+    "HistoryEntry",
+    "TicketState",
+    "apply_event",
+    "reduce_events",
+]
+
+# completed cycles a metric keeps in detail in the stored state (older ones are counted): the
+# state stays bounded however many exchanges a ticket has, and a stop delivered late still finds
+# its cycle. Reading a ticket folds its events again and shows every cycle.
+KEEP_CYCLES = 5
 
 
 class Current(Classified):
@@ -78,7 +96,30 @@ class TicketState(BaseModel):
     last_at: datetime
     last_event_id: str
     events: int
+    metrics: dict[MetricName, MetricState] = Field(default_factory=dict)
     history: tuple[HistoryEntry, ...] | None = None
+
+    @model_validator(mode="after")
+    def _first_layout(self) -> TicketState:
+        """A state stored before metrics existed has first response alone: its one cycle is
+        rebuilt from the top-level fields (it had no pauses and one warning, whose fraction the
+        state did not record)."""
+        if self.metrics or self.terms is None:
+            return self
+        t = self.terms
+        cycle = Cycle(
+            number=1,
+            started_at=t.clock_started_at,
+            stopped_at=self.clock_stopped_at,
+            stop_reason=self.stop_reason,
+            kind=self.kind if self.kind != "pending" else None,
+            priority=t.priority,
+            target=t.target,
+            warnings=(WarningAt(threshold=None, at=t.warning_at),) if t.warning_at else (),
+            deadline=t.deadline,
+        )
+        object.__setattr__(self, "metrics", {"first_response": MetricState(cycles=(cycle,))})
+        return self
 
     # the terms, for readers that only want one of them (a pending ticket has none)
     @property
@@ -115,7 +156,7 @@ _SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
 def _step(
-    state: TicketState | None, event: TicketEvent, policy: Policy
+    state: TicketState | None, event: TicketEvent, policy: Policy, keep: int | None = KEEP_CYCLES
 ) -> tuple[TicketState, HistoryEntry]:
     """Apply one event, the next in order, and say what it changed."""
     before = state.snapshot if state is not None else None
@@ -155,11 +196,14 @@ def _step(
             changes[key] = (old, getattr(new, key))
 
     first_response = state.first_response_at if state is not None else None
-    stopped_at = state.clock_stopped_at if state is not None else None
-    stop_reason = state.stop_reason if state is not None else None
     if event.type == "ticket.responded" and first_response is None:
         first_response = event.occurred_at
         changes["first_response_at"] = (None, event.occurred_at)
+    metrics = _step_metrics(state, event, new, c, first_response, policy, changes, keep)
+    fr = metrics["first_response"].cycles[0]
+    stopped_at, stop_reason = fr.stopped_at, fr.stop_reason
+    if stopped_at is not None and (state is None or state.clock_stopped_at is None):
+        changes["clock_stopped_at"] = (None, stopped_at)
     if state is not None and state.clock_stopped_at is not None and state.terms is not None:
         # stopped: the outcome stays judged by the terms in force at the stop
         terms, kind = state.terms, state.kind
@@ -167,21 +211,16 @@ def _step(
     else:
         # running, or stopped while pending: the terms as far as they are known now
         terms = None
-        if c is not None and new.created_at is not None:
-            unchanged = (
-                state is not None
-                and state.terms is not None
-                and state.current == current
-                and state.terms.clock_started_at == new.created_at
-            )
-            terms = (
-                state.terms if state is not None and unchanged else policy.terms(new.created_at, c)
+        if c is not None and fr.judged and fr.started_at is not None:
+            terms = Terms(
+                **c.classified(),
+                target=fr.target,
+                clock_started_at=fr.started_at,
+                warning_at=fr.warnings[0].at if fr.warnings else None,
+                deadline=fr.deadline,
             )
         kind = c.kind if terms is not None and c is not None else "pending"
         environment, stage = new.environment, new.product_stage
-        if event.type in STOPPING and stopped_at is None:
-            stopped_at, stop_reason = event.occurred_at, STOPPING[event.type]
-            changes["clock_stopped_at"] = (None, event.occurred_at)
     after = TicketState(
         ticket_id=new.id,
         terms=terms,
@@ -198,6 +237,7 @@ def _step(
         last_at=event.occurred_at,
         last_event_id=event.event_id,
         events=(state.events if state is not None else 0) + 1,
+        metrics=metrics,
     )
     entry = HistoryEntry(
         at=event.occurred_at,
@@ -208,6 +248,153 @@ def _step(
         changes=changes,
     )
     return after, entry
+
+
+_CREATION_METRICS = ("first_response", "resolution")
+
+
+def _step_metrics(
+    state: TicketState | None,
+    event: TicketEvent,
+    new: TicketSnapshot,
+    c: Classification | None,
+    first_response: datetime | None,
+    policy: Policy,
+    changes: dict[str, tuple[Any, Any]],
+    keep: int | None,
+) -> dict[MetricName, MetricState]:
+    """Every metric of the policy after this event: cycles started, stopped, paused, resumed,
+    and judged again where anything they depend on changed."""
+    at, kind = event.occurred_at, event.type
+    before = state.snapshot.status if state is not None else None
+    result: dict[MetricName, MetricState] = {}
+    for metric in policy.metrics:
+        pause_on = policy.pause_on[metric]
+        was, now_paused = before in pause_on, new.status in pause_on
+        ms = state.metrics.get(metric, MetricState()) if state is not None else MetricState()
+        cycles = list(ms.cycles)
+        if metric in _CREATION_METRICS and not cycles:
+            cycles.append(Cycle(number=1, paused_since=at if now_paused else None))
+        elif cycles and cycles[-1].ongoing and was != now_paused:
+            last = cycles[-1]
+            if now_paused:
+                cycles[-1] = last.model_copy(update={"paused_since": at})
+                changes[f"{metric}.paused"] = (None, at)
+            elif last.paused_since is not None:
+                pauses = (*last.pauses, (last.paused_since, at))
+                cycles[-1] = last.model_copy(update={"pauses": pauses, "paused_since": None})
+                changes[f"{metric}.resumed"] = (last.paused_since, at)
+        stops = metric == "resolution" and kind in ("ticket.solved", "ticket.closed")
+        stops = stops or (metric != "resolution" and kind in STOPPING)
+        if stops and cycles and cycles[-1].ongoing:
+            cycles[-1] = _stopped(cycles[-1], at, STOPPING[kind])
+            if metric != "first_response":
+                changes[f"{metric}.stopped"] = (cycles[-1].number, at)
+        elif metric == "next_reply" and kind == "ticket.customer_replied":
+            if first_response is not None and not (cycles and cycles[-1].ongoing):
+                number = ms.count + 1
+                cycles.append(
+                    Cycle(number=number, started_at=at, paused_since=at if now_paused else None)
+                )
+                changes[f"{metric}.started"] = (number, at)
+        elif metric == "resolution" and kind == "ticket.reopened":
+            last = cycles[-1]
+            if last.stopped_at is not None:
+                cycles[-1] = last.model_copy(
+                    update={
+                        "pauses": (*last.pauses, (last.stopped_at, at)),
+                        "paused_since": at if now_paused else None,
+                        "stopped_at": None,
+                        "stop_reason": None,
+                    }
+                )
+                changes[f"{metric}.resumed"] = (last.stopped_at, at)
+        previous = {cycle.number: cycle for cycle in ms.cycles}
+        for i, cycle in enumerate(cycles):
+            if cycle.ongoing or not cycle.judged:
+                judged = _judged(cycle, previous.get(cycle.number), metric, new, c, policy)
+                if (
+                    metric != "first_response"
+                    and judged.deadline != cycle.deadline
+                    and judged.judged
+                ):
+                    changes[f"{metric}.deadline"] = (cycle.deadline, judged.deadline)
+                cycles[i] = judged
+        result[metric] = _trimmed(ms, cycles, keep)
+    return result
+
+
+def _stopped(cycle: Cycle, at: datetime, reason: StopReason) -> Cycle:
+    """The cycle stopped at ``at`` (a pause open then ends with it)."""
+    pauses = cycle.pauses
+    if cycle.paused_since is not None:
+        pauses = (*pauses, (cycle.paused_since, at))
+    return cycle.model_copy(
+        update={"stopped_at": at, "stop_reason": reason, "pauses": pauses, "paused_since": None}
+    )
+
+
+def _judged(
+    cycle: Cycle,
+    previous: Cycle | None,
+    metric: MetricName,
+    new: TicketSnapshot,
+    c: Classification | None,
+    policy: Policy,
+) -> Cycle:
+    """The cycle judged by the classification now (unchanged when nothing it depends on
+    changed); unjudged while the ticket is pending."""
+    start = new.created_at if metric in _CREATION_METRICS else cycle.started_at
+    if c is None or start is None:
+        return (
+            cycle.model_copy(update={"started_at": start}) if start != cycle.started_at else cycle
+        )
+    target = policy.target(metric, c)
+    kind: TargetKind = "exempt" if c.kind == "exempt" else "targeted" if target else "no_target"
+    if (
+        previous is not None
+        and previous.judged
+        and previous.kind == kind
+        and previous.target == target
+        and previous.priority == c.priority
+        and previous.started_at == start
+        and previous.pauses == cycle.pauses
+        and previous.paused_since == cycle.paused_since
+    ):
+        return cycle  # judged by the same terms over the same pauses: as it was
+    update: dict[str, Any] = {
+        "started_at": start,
+        "kind": kind,
+        "priority": c.priority,
+        "target": target,
+        "warnings": (),
+        "deadline": None,
+    }
+    if target is not None:
+        placed = cycle.model_copy(update={"started_at": start})
+        j = judge(
+            policy.calendar,
+            start,
+            target,
+            policy.warnings[metric],
+            placed.active_pauses(),
+            placed.open_pause(),
+        )
+        update["warnings"], update["deadline"] = j.warnings, j.deadline
+    return cycle.model_copy(update=update)
+
+
+def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricState:
+    """The metric with at most ``keep`` completed judged cycles in detail (None: all)."""
+    met, breached = ms.earlier_met, ms.earlier_breached
+    if keep is not None:
+        completed = [i for i, c in enumerate(cycles) if not c.ongoing and c.judged]
+        for i in completed[: max(0, len(completed) - keep)]:
+            met += cycles[i].met
+            breached += cycles[i].breached_by_stop
+        drop = set(completed[: max(0, len(completed) - keep)])
+        cycles = [c for i, c in enumerate(cycles) if i not in drop]
+    return MetricState(cycles=tuple(cycles), earlier_met=met, earlier_breached=breached)
 
 
 def apply_event(state: TicketState | None, event: TicketEvent, policy: Policy) -> TicketState:
@@ -223,8 +410,11 @@ def apply_event(state: TicketState | None, event: TicketEvent, policy: Policy) -
     return _step(state, event, policy)[0]
 
 
-def reduce_events(events: Iterable[TicketEvent], policy: Policy) -> TicketState:
-    """The SLA state that in-order delivery of these events gives, with its history. Raises
+def reduce_events(
+    events: Iterable[TicketEvent], policy: Policy, *, keep: int | None = KEEP_CYCLES
+) -> TicketState:
+    """The SLA state that in-order delivery of these events gives, with its history. ``keep``:
+    the completed cycles each metric keeps in detail (None: every one, for reading). Raises
     ValueError if empty, if the events belong to different tickets, or if a snapshot does not
     fit the policy."""
     ordered: list[TicketEvent] = []
@@ -240,7 +430,7 @@ def reduce_events(events: Iterable[TicketEvent], policy: Policy) -> TicketState:
     state: TicketState | None = None
     history: list[HistoryEntry] = []
     for event in ordered:
-        state, entry = _step(state, event, policy)
+        state, entry = _step(state, event, policy, keep)
         history.append(entry)
     assert state is not None
     return state.model_copy(update={"history": tuple(history)})

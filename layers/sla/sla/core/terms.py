@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "DEFAULT_ENVIRONMENT",
     "DEFAULT_PRODUCT_STAGE",
+    "METRICS",
     "Classified",
     "Clock",
+    "MetricName",
     "PriorityReason",
     "StateKind",
     "Status",
@@ -25,6 +27,9 @@ __all__ = [
 DEFAULT_ENVIRONMENT = "production"
 DEFAULT_PRODUCT_STAGE = "ga"
 Clock = Literal["business", "elapsed"]
+# the SLA metrics (contract sections 1 and 1b); first response is every policy's
+MetricName = Literal["first_response", "next_reply", "resolution"]
+METRICS: tuple[MetricName, ...] = ("first_response", "next_reply", "resolution")
 PriorityReason = Literal["requested", "default", "non_production", "agent"]
 TargetKind = Literal["targeted", "exempt", "no_target"]
 # a ticket's kind: its target's, or pending until its snapshots give a creation time and a plan
@@ -33,7 +38,7 @@ Status = Literal["running", "met", "breached", "exempt", "no_target"]
 
 
 class Target(BaseModel):
-    """A first-response target: so many hours on a clock."""
+    """A target: so many hours on a clock."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -8,20 +8,67 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sla.core.calendar import BusinessCalendar
+from sla.core.cycles import Cycle, MetricState, WarningAt, counted
 from sla.core.policy import Classification
 from sla.core.state import Current, HistoryEntry, TicketState
-from sla.core.terms import Status, Terms
+from sla.core.terms import MetricName, Status, Target, Terms
 
 __all__ = [
+    "CycleView",
+    "MetricStatus",
+    "MetricView",
     "PendingView",
     "Quote",
     "SlaView",
     "View",
+    "metric_view",
     "quote",
     "sla_view",
     "status_at",
     "ticket_view",
 ]
+
+# a metric's status: its ongoing cycle's (running, paused, breached), else its latest completed
+# cycle's (met, breached); idle before its first cycle (next reply before the first exchange)
+MetricStatus = Literal["running", "paused", "met", "breached", "exempt", "no_target", "idle"]
+
+
+class CycleView(BaseModel):
+    """One cycle of a metric, as Jira Service Management's SLA API shows one: when it started,
+    whether it is paused, how much of its clock it used and has left, its warnings and deadline,
+    and for a completed cycle when it stopped and whether it breached."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle: int
+    started_at: datetime
+    stopped_at: datetime | None = None
+    stop_reason: str | None = None
+    priority: int | None
+    target: Target | None
+    paused: bool = False
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
+    paused_since: datetime | None = None
+    elapsed_seconds: float | None = None  # in the target's clock, up to now or the stop
+    remaining_seconds: float | None = None  # negative once breached
+    warnings: tuple[WarningAt, ...] = ()
+    deadline: datetime | None = None
+    breached: bool = False
+
+
+class MetricView(BaseModel):
+    """A metric of a ticket: its target, status, ongoing cycle and completed cycles (with the
+    counts of older completed cycles where the state keeps only the latest ones)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Target | None
+    status: MetricStatus
+    ongoing_cycle: CycleView | None = None
+    completed_cycles: tuple[CycleView, ...] = ()
+    earlier_met: int = 0
+    earlier_breached: int = 0
 
 
 class SlaView(Terms):
@@ -33,7 +80,21 @@ class SlaView(Terms):
     clock_stopped_at: datetime | None
     current: Current
     origin: dict[Literal["plan", "priority"], str] = Field(default_factory=dict)
+    # each metric, where the policy has more than first response (left out otherwise, so that
+    # the view stays the contract's)
+    metrics: dict[MetricName, MetricView] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
     history: tuple[HistoryEntry, ...] | None = None
+
+    def cycle_priority(self, metric: MetricName, cycle: int) -> int:
+        """The priority a cycle of a metric is judged by (the view's own for first response)."""
+        mv = self.metrics.get(metric) if self.metrics is not None else None
+        if mv is not None and metric != "first_response":
+            for c in (*mv.completed_cycles, *((mv.ongoing_cycle,) if mv.ongoing_cycle else ())):
+                if c.cycle == cycle and c.priority is not None:
+                    return c.priority
+        return int(self.priority)
 
 
 class PendingView(BaseModel):
@@ -70,15 +131,22 @@ def status_at(state: TicketState, now: datetime) -> Status:
     if state.kind != "targeted":
         return state.kind
     deadline = state.terms.deadline
-    assert deadline is not None
-    if state.clock_stopped_at is not None:
-        return "met" if state.clock_stopped_at <= deadline else "breached"
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if deadline is None:  # paused before its deadline was reached (a policy that pauses it)
+        return "running"
+    if state.clock_stopped_at is not None:
+        return "met" if state.clock_stopped_at <= deadline else "breached"
     return "running" if now <= deadline else "breached"
 
 
-def ticket_view(state: TicketState, now: datetime, *, with_history: bool = False) -> View:
+def ticket_view(
+    state: TicketState,
+    now: datetime,
+    *,
+    with_history: bool = False,
+    calendar: BusinessCalendar | None = None,
+) -> View:
     """What the API answers about a ticket at ``now``: its SLA view, or that it is pending."""
     history = state.history if with_history else None
     if state.terms is None:
@@ -94,12 +162,19 @@ def ticket_view(state: TicketState, now: datetime, *, with_history: bool = False
             origin=state.snapshot.origin,
             history=history,
         )
-    return sla_view(state, now, with_history=with_history)
+    return sla_view(state, now, with_history=with_history, calendar=calendar)
 
 
-def sla_view(state: TicketState, now: datetime, *, with_history: bool = False) -> SlaView:
-    """The SLA view of a ticket at ``now`` (contract section 3); ValueError while it is
-    pending."""
+def sla_view(
+    state: TicketState,
+    now: datetime,
+    *,
+    with_history: bool = False,
+    calendar: BusinessCalendar | None = None,
+) -> SlaView:
+    """The SLA view of a ticket at ``now`` (contract section 3) with each metric; ValueError while
+    it is pending. Elapsed and remaining times need the ``calendar``; without it they are
+    left out."""
     if state.terms is None or state.current is None:
         raise ValueError("a pending ticket has no SLA view yet")
     history = state.history if with_history else None
@@ -111,7 +186,71 @@ def sla_view(state: TicketState, now: datetime, *, with_history: bool = False) -
         clock_stopped_at=state.clock_stopped_at,
         current=state.current,
         origin=state.snapshot.origin,
+        metrics=(
+            {m: metric_view(ms, now, calendar) for m, ms in state.metrics.items()}
+            if len(state.metrics) > 1
+            else None
+        ),
         history=history,
+    )
+
+
+def _cycle_view(cycle: Cycle, now: datetime, calendar: BusinessCalendar | None) -> CycleView:
+    assert cycle.started_at is not None
+    open_pause = cycle.open_pause()
+    stop = cycle.stopped_at
+    until = stop if stop is not None else max(now, cycle.started_at)
+    elapsed = remaining = None
+    if calendar is not None and cycle.target is not None:
+        pauses = cycle.active_pauses()
+        if open_pause is not None and open_pause < until:
+            pauses = (*pauses, (open_pause, until))
+        used = counted(calendar, cycle.target.clock, cycle.started_at, pauses, until)
+        elapsed = used.total_seconds()
+        remaining = cycle.target.duration.total_seconds() - elapsed
+    deadline = cycle.deadline
+    breached = deadline is not None and (stop if stop is not None else now) > deadline
+    return CycleView(
+        cycle=cycle.number,
+        started_at=cycle.started_at,
+        stopped_at=stop,
+        stop_reason=cycle.stop_reason,
+        priority=cycle.priority,
+        target=cycle.target,
+        paused=open_pause is not None,
+        pauses=cycle.active_pauses(),
+        paused_since=open_pause,
+        elapsed_seconds=elapsed,
+        remaining_seconds=remaining,
+        warnings=cycle.warnings,
+        deadline=deadline,
+        breached=breached,
+    )
+
+
+def metric_view(ms: MetricState, now: datetime, calendar: BusinessCalendar | None) -> MetricView:
+    """A metric at ``now``: its status, its ongoing cycle and its completed cycles."""
+    judged = [c for c in ms.cycles if c.judged and c.started_at is not None]
+    views = [_cycle_view(c, now, calendar) for c in judged]
+    ongoing = views[-1] if views and judged[-1].ongoing else None
+    completed = tuple(v for v in views if v is not ongoing)
+    last = judged[-1] if judged else None
+    status: MetricStatus
+    if last is None:
+        status = "idle"
+    elif last.kind in ("exempt", "no_target"):
+        status = last.kind
+    elif ongoing is not None:
+        status = "breached" if ongoing.breached else "paused" if ongoing.paused else "running"
+    else:
+        status = "breached" if completed[-1].breached else "met"
+    return MetricView(
+        target=last.target if last is not None else None,
+        status=status,
+        ongoing_cycle=ongoing,
+        completed_cycles=completed,
+        earlier_met=ms.earlier_met,
+        earlier_breached=ms.earlier_breached,
     )
 
 

@@ -129,10 +129,12 @@ def notifier_service() -> NotifierService:
     from sla.runtime.settings import NotifierSettings
 
     settings = NotifierSettings.from_env(os.environ)
+    store = notifier_store()
     return NotifierService(
-        store=notifier_store(),
+        store=store,
         publisher=SnsPublisher(settings.topic_arn),
         timers=_timers(),
+        calendar=store.policy.calendar,
     )
 
 
