@@ -91,7 +91,10 @@ class SlaView(Terms):
         """The priority a cycle of a metric is judged by (the view's own for first response)."""
         mv = self.metrics.get(metric) if self.metrics is not None else None
         if mv is not None and metric != "first_response":
-            for c in (*mv.completed_cycles, *((mv.ongoing_cycle,) if mv.ongoing_cycle else ())):
+            cycles: list[CycleView] = [*mv.completed_cycles]
+            if mv.ongoing_cycle is not None:
+                cycles.append(mv.ongoing_cycle)
+            for c in cycles:
                 if c.cycle == cycle and c.priority is not None:
                     return c.priority
         return int(self.priority)
