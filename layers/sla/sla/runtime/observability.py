@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOTICE_METRICS",
+    "SLA_METRICS",
     "build_tracer",
     "count",
     "count_published",
@@ -32,6 +33,7 @@ __all__ = [
 
 NAMESPACE = "SlaKeeper"
 NOTICE_METRICS = {"warning": "Warnings", "breach": "Breaches", "retraction": "Retractions"}
+SLA_METRICS = ("first_response", "next_reply", "resolution")  # the `metric` dimension's values
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -109,19 +111,30 @@ tracer = build_tracer(os.environ)
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-def count(name: str, plan: str, priority: int, value: int = 1) -> None:
-    """A count by plan and priority (its own EMF document: tickets in a batch differ)."""
+def count(
+    name: str, plan: str, priority: int, value: int = 1, *, metric: str = "first_response"
+) -> None:
+    """A count by plan, priority and SLA metric (its own EMF document: tickets in a batch differ).
+
+    The dimensions stay few-valued: a ``metric`` outside :data:`SLA_METRICS` is counted as
+    ``unknown``, so no stray value (never a ticket id) can become a time series of its own."""
     if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
         return  # single_metric does not honour the switch that Metrics does
     with single_metric(
         name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE
-    ) as metric:
-        metric.add_dimension(name="plan", value=plan or "unknown")
-        metric.add_dimension(name="priority", value=str(priority))
+    ) as emitted:
+        emitted.add_dimension(name="plan", value=plan or "unknown")
+        emitted.add_dimension(name="priority", value=str(priority))
+        emitted.add_dimension(name="metric", value=metric if metric in SLA_METRICS else "unknown")
 
 
 def count_published(judgements: Iterable[Judgement]) -> None:
-    """One count per notice that went out, by kind, plan and priority."""
+    """One count per notice that went out, by kind, plan, priority and SLA metric."""
     for judged in judgements:
         if judged.outcome == "published":
-            count(NOTICE_METRICS[judged.kind], judged.plan, judged.priority)
+            count(
+                NOTICE_METRICS[judged.kind],
+                judged.plan,
+                judged.priority,
+                metric=getattr(judged, "metric", "first_response"),
+            )
