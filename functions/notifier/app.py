@@ -37,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         raise
     count_published([judged])
     if judged.outcome in ("stale", "duplicate"):
-        count("StaleTimers", judged.plan, judged.priority)
+        count("StaleTimers", judged.plan, judged.priority, metric=judged.metric)
     logger.info(
         "timer judged",
         extra={"kind": judged.kind, "metric": judged.metric, "outcome": judged.outcome},

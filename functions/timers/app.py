@@ -35,10 +35,10 @@ def record_handler(record: DynamoDBRecord) -> None:
         raise
     if result.armed:
         metrics.add_metric(name="TimersArmed", unit=MetricUnit.Count, value=result.armed)
-    if result.deadline_set:
-        count("DeadlinesSet", result.plan, result.priority)
-    if result.met:
-        count("Met", result.plan, result.priority)
+    for metric, priority in result.deadlines_set:
+        count("DeadlinesSet", result.plan, priority, metric=metric)
+    for metric, priority in result.met:
+        count("Met", result.plan, priority, metric=metric)
     count_published(result.judged)
 
 

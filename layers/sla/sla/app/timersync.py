@@ -54,10 +54,29 @@ class SyncResult:
     armed: int = 0
     deleted: int = 0
     judged: list[Judgement] = field(default_factory=list)
-    deadline_set: bool = False  # a new or moved deadline
-    met: bool = False  # the clock stopped in time with this change
+    # (metric, priority) of each cycle whose deadline was set or moved, and of each that stopped
+    # in time, with this change
+    deadlines_set: list[tuple[MetricName, int]] = field(default_factory=list)
+    met: list[tuple[MetricName, int]] = field(default_factory=list)
     plan: str = ""
-    priority: int = 0
+
+
+def _changes(result: SyncResult, new: StoredTicket, old: StoredTicket | None) -> None:
+    """What the change did to each metric's cycles, for the counts of the dashboard."""
+    state = new.state
+    result.plan = state.plan
+    for metric, ms in state.metrics.items():
+        before = {}
+        if old is not None and metric in old.state.metrics:
+            before = {c.number: c for c in old.state.metrics[metric].cycles}
+        for cycle in ms.cycles:
+            if cycle.kind != "targeted" or cycle.priority is None:
+                continue
+            was = before.get(cycle.number)
+            if cycle.deadline is not None and (was is None or was.deadline != cycle.deadline):
+                result.deadlines_set.append((metric, cycle.priority))
+            if cycle.met and (was is None or was.stopped_at is None):
+                result.met.append((metric, cycle.priority))
 
 
 class TimerSync:
@@ -84,19 +103,7 @@ class TimerSync:
         wanted, before = self.plan(new), self.plan(old)
         result = SyncResult()
         if new is not None:
-            state = new.state
-            result.plan, result.priority = state.plan, state.priority
-            old_state = old.state if old is not None else None
-            result.deadline_set = state.deadline is not None and (
-                old_state is None or old_state.deadline != state.deadline
-            )
-            stopped_now = old_state is None or old_state.clock_stopped_at is None
-            result.met = (
-                stopped_now
-                and state.clock_stopped_at is not None
-                and state.deadline is not None
-                and state.clock_stopped_at <= state.deadline
-            )
+            _changes(result, new, old)
         judge_now = bool(wanted.retractions)
         keys = set(wanted.timers) | set(before.timers)
         if new is None:
