@@ -144,6 +144,9 @@ class Notification(BaseModel):
     for_: datetime = Field(alias="for")
     published_at: datetime
     sla: SlaView
+    metric: str = "first_response"
+    cycle: int = 1
+    threshold: float | None = None
 
     def attributes(self) -> dict[str, dict[str, str]]:
         return {
