@@ -2,7 +2,7 @@
 between them done here.
 
 * a moto server on loopback, with the resources ``template.yaml`` declares (the table with its
-  stream and index from the template itself; the schedule group, topic, queues and secret), and
+  stream and index from the template itself; the schedule group, topics, queues and secret), and
   moto's transactions made to roll back item by item (``local/moto_patches.py``);
 * an HTTP server (``local/server.py``, werkzeug) that does what API Gateway does in front of the
   webhook function: requests become HTTP API (v2) events for the real handler, whose responses go
@@ -202,6 +202,8 @@ class LocalStack:
                 self.queues[logical_id] = url
         self.sns = boto3.client("sns")
         topic = self.sns.create_topic(Name="NotificationsTopic")["TopicArn"]
+        assert resources["ChatNotificationsTopic"]["Type"] == "AWS::SNS::Topic"
+        chat_topic = self.sns.create_topic(Name="ChatNotificationsTopic")["TopicArn"]
         inbox = self.sqs.create_queue(QueueName="local-subscriber")["QueueUrl"]
         self.inbox = inbox
         self.sns.subscribe(
@@ -218,6 +220,7 @@ class LocalStack:
                 "SLA_TABLE_NAME": TABLE,
                 "SLA_WEBHOOK_SECRET": self.secret,
                 "SLA_TOPIC_ARN": topic,
+                "SLA_CHAT_TOPIC_ARN": chat_topic,
                 "SLA_SCHEDULE_GROUP": GROUP,
                 "SLA_NOTIFIER_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:local-notifier",
                 "SLA_SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/sla-local-scheduler",

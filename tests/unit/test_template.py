@@ -201,7 +201,10 @@ def test_schedule_permissions_are_scoped_to_our_group_and_pass_role_to_one_role(
         grants["PassSchedulerRole"]["Condition"]["StringEquals"]["iam:PassedToService"]
         == "scheduler.amazonaws.com"
     )
-    assert grants["Publish"]["Resource"] == {"Ref": "NotificationsTopic"}
+    assert grants["Publish"]["Resource"] == [
+        {"Ref": "NotificationsTopic"},
+        {"Ref": "ChatNotificationsTopic"},
+    ]
 
 
 def test_notifier_retries_twice_then_goes_to_its_failure_queue() -> None:
@@ -227,9 +230,23 @@ def test_stream_mapping_has_finite_retries_bisection_partial_failures_and_a_dest
 
 
 def test_topic_and_queues_are_encrypted() -> None:
-    assert resource("NotificationsTopic")["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    for topic in ("NotificationsTopic", "ChatNotificationsTopic"):
+        assert resource(topic)["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
     for queue in ("SchedulerDeadLetterQueue", "NotifierFailureQueue", "StreamFailureQueue"):
         assert resource(queue)["Properties"]["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize("function", ["NotifierFunction", "TimersFunction", "SweeperFunction"])
+def test_every_function_that_publishes_knows_both_topics(function: str) -> None:
+    variables = resource(function)["Properties"]["Environment"]["Variables"]
+    assert variables["SLA_TOPIC_ARN"] == {"Ref": "NotificationsTopic"}
+    assert variables["SLA_CHAT_TOPIC_ARN"] == {"Ref": "ChatNotificationsTopic"}
+
+
+def test_the_chat_topic_is_an_output_for_aws_chatbot() -> None:
+    assert TEMPLATE["Outputs"]["ChatNotificationsTopicArn"]["Value"] == {
+        "Ref": "ChatNotificationsTopic"
+    }
 
 
 def test_alarms_watch_every_failure_queue_and_the_repairs() -> None:

@@ -58,6 +58,8 @@ class NotifierSettings(BaseModel):
 
     table_name: str = Field(alias="SLA_TABLE_NAME", min_length=3)
     topic_arn: str = Field(alias="SLA_TOPIC_ARN", min_length=20)
+    # AWS Chatbot's topic (custom notifications for Slack and Teams); none: no chat messages
+    chat_topic_arn: str | None = Field(default=None, alias="SLA_CHAT_TOPIC_ARN", min_length=20)
     schedule_group: str = Field(alias="SLA_SCHEDULE_GROUP", min_length=1)
     notifier_arn: str = Field(alias="SLA_NOTIFIER_ARN", min_length=20)
     scheduler_role_arn: str = Field(alias="SLA_SCHEDULER_ROLE_ARN", min_length=20)

@@ -124,17 +124,21 @@ def notifier_store() -> DynamoTicketStore:
 
 @cache
 def notifier_service() -> NotifierService:
+    from zoneinfo import ZoneInfo
+
     from sla.app.notifier import NotifierService
     from sla.aws.sns import SnsPublisher
     from sla.runtime.settings import NotifierSettings
 
     settings = NotifierSettings.from_env(os.environ)
     store = notifier_store()
+    publisher = SnsPublisher(
+        settings.topic_arn,
+        zone=ZoneInfo(store.policy.config.calendar.timezone),
+        chat_topic_arn=settings.chat_topic_arn,
+    )
     return NotifierService(
-        store=store,
-        publisher=SnsPublisher(settings.topic_arn),
-        timers=_timers(),
-        calendar=store.policy.calendar,
+        store=store, publisher=publisher, timers=_timers(), calendar=store.policy.calendar
     )
 
 
