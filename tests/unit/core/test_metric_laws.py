@@ -1,0 +1,159 @@
+"""The laws of first response hold for every metric and every cycle, with pauses (hypothesis):
+
+* any delivery order and any duplication give the in-order state;
+* one fold step at a time, through storage, gives the same state as the whole fold;
+* each cycle's clock counts exactly its target up to its deadline, whatever its pauses and
+  whatever reclassification happened (elapsed time is kept: the deadline is where the target is
+  used up from the cycle's own start);
+* a pause never brings a deadline forward; the notices owed are each owed once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local.payloads import ticket_event
+from sla import TicketEvent, load_policy, reduce_events
+from sla.core.cycles import counted, judge
+from sla.core.notices import owed
+from sla.core.state import TicketState, apply_event
+from sla.core.terms import Target
+from tests.unit.helpers import utc
+
+POLICY = load_policy("layers/sla/sla/policies/all-metrics.toml")
+BASE = utc("2026-03-20T06:00:00Z")  # a Friday before the switch to CEST
+ACTIONS = ("reply", "customer", "pending", "on_hold", "open", "solve", "reopen", "agent_priority")
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> list[TicketEvent]:
+    created = BASE + timedelta(minutes=draw(st.integers(0, 7 * 24 * 60)))
+    plan = draw(st.sampled_from(["professional", "advanced"]))
+    priority = draw(st.sampled_from([1, 2, 3]))
+    ticket = {"created_at": created, "plan": plan, "priority": priority}
+    events = [ticket_event("e00", "ticket.created", created, **ticket)]
+    at = created
+    for i in range(draw(st.integers(1, 14))):
+        at += timedelta(minutes=draw(st.integers(0, 3 * 24 * 60)))
+        action = draw(st.sampled_from(ACTIONS))
+        event_id = f"e{i + 1:02d}"
+        if action == "reply":
+            event = ticket_event(event_id, "ticket.responded", at, actor="agent", **ticket)
+        elif action == "customer":
+            event = ticket_event(event_id, "ticket.customer_replied", at, **ticket)
+        elif action in ("pending", "on_hold", "open"):
+            ticket["status"] = action
+            event = ticket_event(event_id, "ticket.updated", at, actor="agent", **ticket)
+        elif action == "solve":
+            ticket["status"] = "solved"
+            event = ticket_event(event_id, "ticket.solved", at, actor="agent", **ticket)
+        elif action == "reopen":
+            ticket["status"] = "open"
+            event = ticket_event(event_id, "ticket.reopened", at, **ticket)
+        else:
+            ticket["priority"] = draw(st.sampled_from([1, 2, 3]))
+            event = ticket_event(
+                event_id, "ticket.updated", at, actor="agent", reason="triage", **ticket
+            )
+        events.append(event)
+    return events
+
+
+def _plain(state: TicketState) -> str:
+    return state.model_copy(update={"history": None}).model_dump_json()
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=scenarios(), data=st.data())
+def test_any_order_and_any_duplicates_give_the_in_order_state(
+    events: list[TicketEvent], data: st.DataObject
+) -> None:
+    delivered = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events)))))
+    assert _plain(reduce_events(delivered, POLICY)) == _plain(reduce_events(events, POLICY))
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=scenarios())
+def test_one_step_at_a_time_through_storage_gives_the_fold(events: list[TicketEvent]) -> None:
+    state: TicketState | None = None
+    for event in sorted(events, key=lambda e: e.order_key):
+        state = apply_event(state, event, POLICY)
+        state = TicketState.model_validate_json(state.model_dump_json())
+    assert state is not None
+    assert _plain(state) == _plain(reduce_events(events, POLICY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=scenarios())
+def test_each_cycle_counts_exactly_its_target_up_to_its_deadline(
+    events: list[TicketEvent],
+) -> None:
+    state = reduce_events(events, POLICY, keep=None)
+    for ms in state.metrics.values():
+        for cycle in ms.cycles:
+            if cycle.target is None or cycle.deadline is None:
+                continue
+            assert cycle.started_at is not None
+            pauses = [p for p in cycle.active_pauses() if p[0] < cycle.deadline]
+            used = counted(
+                POLICY.calendar, cycle.target.clock, cycle.started_at, pauses, cycle.deadline
+            )
+            assert used == cycle.target.duration
+            for warning in cycle.warnings:
+                if warning.at is not None and warning.threshold is not None:
+                    upto = counted(
+                        POLICY.calendar, cycle.target.clock, cycle.started_at, pauses, warning.at
+                    )
+                    expected = round(
+                        cycle.target.duration / timedelta(microseconds=1) * warning.threshold
+                    )
+                    assert upto == timedelta(microseconds=expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=scenarios())
+def test_each_owed_notice_is_owed_once(events: list[TicketEvent]) -> None:
+    keys = [o.key for o in owed(reduce_events(events, POLICY), frozenset())]
+    assert len(keys) == len(set(keys))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(0, 14 * 24 * 60),
+    hours=st.sampled_from([1, 2, 4, 8, 24]),
+    clock=st.sampled_from(["business", "elapsed"]),
+    pauses=st.lists(
+        st.tuples(st.integers(0, 10 * 24 * 60), st.integers(1, 3 * 24 * 60)), max_size=10
+    ),
+    extra=st.tuples(st.integers(0, 10 * 24 * 60), st.integers(1, 3 * 24 * 60)),
+)
+def test_a_pause_never_brings_a_deadline_forward(
+    start: int,
+    hours: int,
+    clock: str,
+    pauses: list[tuple[int, int]],
+    extra: tuple[int, int],
+) -> None:
+    origin = BASE + timedelta(minutes=start)
+
+    def intervals(raw: list[tuple[int, int]]) -> list[tuple[datetime, datetime]]:
+        merged: list[tuple[datetime, datetime]] = []
+        for a, length in sorted(raw):
+            lo = origin + timedelta(minutes=a)
+            hi = lo + timedelta(minutes=length)
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        return merged
+
+    target = Target(hours=hours, clock=clock)  # type: ignore[arg-type]
+    fewer = judge(POLICY.calendar, origin, target, (0.5,), intervals(pauses), None)
+    more = judge(POLICY.calendar, origin, target, (0.5,), intervals([*pauses, extra]), None)
+    assert fewer.deadline is not None and more.deadline is not None
+    assert more.deadline >= fewer.deadline
+    assert fewer.warnings[0].at is not None and more.warnings[0].at is not None
+    assert more.warnings[0].at >= fewer.warnings[0].at
