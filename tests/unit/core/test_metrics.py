@@ -436,3 +436,18 @@ def test_a_state_stored_before_metrics_keeps_its_first_response_cycle(policy: Po
     )
     # the same notices (the stored state did not record the warning's fraction)
     assert [o.key for o in owed(restored, frozenset())] == [o.key for o in owed(state, frozenset())]
+
+
+def test_a_stopping_event_that_reclassifies_is_judged_by_its_own_terms(
+    metrics_policy: Policy,
+) -> None:
+    """The reply of an agent that also makes the ticket P3 (advanced: 6 business hours for first
+    response, 4 for next reply): both cycles it stops are judged by P3, as first response always
+    was."""
+    t = Ticket("2026-11-25T08:00:00Z", plan="advanced", priority=1)
+    t.reply("2026-11-25T08:30:00Z").customer("2026-11-25T09:00:00Z")
+    t.add("ticket.responded", "2026-11-25T11:00:00Z", "agent", priority=3)
+    state = t.state(metrics_policy)
+    (reply,) = cycles(state, "next_reply")
+    assert (reply.priority, reply.deadline, reply.met) == (3, utc("2026-11-25T13:00:00Z"), True)
+    assert cycles(state, "first_response")[0].priority == 1  # it stopped at 08:30, as P1
