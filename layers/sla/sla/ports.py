@@ -111,8 +111,11 @@ class TimerInput(BaseModel):
     ticket_id: str = Field(min_length=1, max_length=256)
     kind: Literal["warning", "breach"]
     for_: datetime = Field(alias="for")
-    metric: MetricName = "first_response"
-    cycle: int = Field(default=1, ge=1)
+    # left out at their defaults, so that first response's inputs stay as they were
+    metric: MetricName = Field(
+        default="first_response", exclude_if=lambda value: value == "first_response"
+    )
+    cycle: int = Field(default=1, ge=1, exclude_if=lambda value: value == 1)
     version: Literal[1] = 1
 
 

@@ -150,7 +150,7 @@ def test_a_pause_never_brings_a_deadline_forward(
                 merged.append((lo, hi))
         return merged
 
-    target = Target(hours=hours, clock=clock)  # type: ignore[arg-type]
+    target = Target(hours=hours, clock=clock)
     fewer = judge(POLICY.calendar, origin, target, (0.5,), intervals(pauses), None)
     more = judge(POLICY.calendar, origin, target, (0.5,), intervals([*pauses, extra]), None)
     assert fewer.deadline is not None and more.deadline is not None

@@ -21,7 +21,7 @@ import pytest
 from local.payloads import ticket_event
 from sla import Policy, TicketEvent, load_policy, reduce_events
 from sla.core.cycles import Cycle, counted
-from sla.core.notices import owed
+from sla.core.notices import NoticeKey, owed
 from sla.core.state import TicketState, apply_event
 from sla.core.view import MetricView, sla_view
 from tests.unit.helpers import utc
@@ -341,7 +341,7 @@ def test_a_stop_in_time_delivered_after_the_breach_notice_retracts_it(
     t = Ticket("2026-11-25T08:00:00Z", plan="professional", priority=2)
     t.reply("2026-11-25T09:00:00Z").customer("2026-11-25T10:00:00Z")
     deadline = utc("2026-11-25T12:00:00Z")
-    published = frozenset({("next_reply", 1, "breach", deadline)})
+    published: frozenset[NoticeKey] = frozenset({("next_reply", 1, "breach", deadline)})
     t.reply("2026-11-25T11:59:00Z")  # in time, but delivered after the breach went out
     retractions = [o for o in owed(t.state(metrics_policy), published) if o.kind == "retraction"]
     assert [(o.metric, o.cycle, o.for_, o.due_at) for o in retractions] == [

@@ -96,7 +96,14 @@ def test_timer_input_uses_the_contract_field_name() -> None:
         "ticket_id": "T-1",
         "kind": "breach",
         "for": "2026-11-25T10:00:00Z",
-        "metric": "first_response",
-        "cycle": 1,
         "version": 1,
     }
+
+
+def test_a_timer_input_of_another_metric_round_trips_its_metric_and_cycle() -> None:
+    payload = TimerInput(ticket_id="T-1", kind="warning", for_=NOW, metric="next_reply", cycle=3)
+    dumped = payload.model_dump(mode="json", by_alias=True)
+    assert (dumped["metric"], dumped["cycle"]) == ("next_reply", 3)
+    assert TimerInput.model_validate_json(payload.model_dump_json(by_alias=True)) == payload
+    first = TimerInput(ticket_id="T-1", kind="warning", for_=NOW, metric="resolution")
+    assert TimerInput.model_validate_json(first.model_dump_json(by_alias=True)) == first

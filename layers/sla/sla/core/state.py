@@ -311,10 +311,10 @@ def _step_metrics(
                 changes[f"{metric}.resumed"] = (last.stopped_at, at)
         previous = {cycle.number: cycle for cycle in ms.cycles}
         for i, cycle in enumerate(cycles):
-            was = previous.get(cycle.number)
+            prior = previous.get(cycle.number)
             # a cycle this very event stopped is judged by the terms the event brings
-            if cycle.ongoing or not cycle.judged or (was is not None and was.ongoing):
-                judged = _judged(cycle, was, metric, new, c, policy)
+            if cycle.ongoing or not cycle.judged or (prior is not None and prior.ongoing):
+                judged = _judged(cycle, prior, metric, new, c, policy)
                 if (
                     metric != "first_response"
                     and judged.deadline != cycle.deadline
