@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla.core.notices import at_expression, fire_at, notification_id, schedule_name
+from sla.core.notices import (
+    at_expression,
+    check_schedule_name,
+    fire_at,
+    notification_id,
+    schedule_name,
+)
 from sla.fakes import MemoryTimers
 from sla.ports import TimerInput
 
@@ -107,3 +113,31 @@ def test_a_timer_input_of_another_metric_round_trips_its_metric_and_cycle() -> N
     assert TimerInput.model_validate_json(payload.model_dump_json(by_alias=True)) == payload
     first = TimerInput(ticket_id="T-1", kind="warning", for_=NOW, metric="resolution")
     assert TimerInput.model_validate_json(first.model_dump_json(by_alias=True)) == first
+
+
+def test_schedule_names_are_distinct_per_metric_cycle_and_kind_and_keep_first_responses() -> None:
+    long_id = "zendesk:" + "9" * 248
+    names = {
+        schedule_name(ticket, kind, metric, cycle)
+        for ticket in ("T-1", "T-2", long_id)
+        for kind in ("warning", "breach")
+        for metric in ("first_response", "next_reply", "resolution")
+        for cycle in (1, 2, 10, 999_999_999)
+    }
+    assert len(names) == 3 * 2 * 3 * 4
+    assert all(check_schedule_name(name) == name for name in names)
+    digest = schedule_name("T-1", "breach").removeprefix("sla-b-")
+    assert schedule_name("T-1", "breach", "first_response", 1) == "sla-b-" + digest
+    assert schedule_name("T-1", "breach", "next_reply", 2) == "sla-nb2-" + digest[:48]
+
+
+def test_notification_ids_differ_per_metric_and_cycle_and_keep_first_responses() -> None:
+    ids = {
+        notification_id("T-1", "breach", NOW, metric, cycle)
+        for metric in ("first_response", "next_reply", "resolution")
+        for cycle in (1, 2)
+    }
+    assert len(ids) == 6
+    assert notification_id("T-1", "breach", NOW, "first_response", 1) == notification_id(
+        "T-1", "breach", NOW
+    )
