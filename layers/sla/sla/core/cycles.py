@@ -40,7 +40,7 @@ class WarningAt(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    threshold: float | None  # None: a state stored before metrics, which did not record it
+    threshold: float | None = None  # None: a state stored before metrics did not record it
     at: datetime | None = None
 
 
