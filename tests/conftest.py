@@ -19,11 +19,23 @@ os.environ.update(
     }
 )
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
+import sla  # noqa: E402
 from sla import Policy, load_policy  # noqa: E402
+
+# the shipped policy with all three metrics (contract section 1b)
+ALL_METRICS_FILE = Path(sla.__file__).parent / "policies" / "all-metrics.toml"
 
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
     return load_policy()
+
+
+@pytest.fixture(scope="session")
+def all_metrics() -> Policy:
+    """The shipped policy with first response, next reply and resolution."""
+    return load_policy(ALL_METRICS_FILE)

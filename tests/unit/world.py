@@ -20,7 +20,8 @@ from sla.app.ingest import IngestResult
 from sla.app.notifier import NotifierService
 from sla.app.sweeper import Sweeper
 from sla.app.timersync import TimerSync
-from sla.core.notices import owed, schedule_name
+from sla.core.notices import Owed, TimerKind, owed, schedule_name
+from sla.core.terms import MetricName
 from sla.fakes import MemoryPublisher, MemoryTicketStore, MemoryTimers, StaticSecrets
 from sla.ports import StoredTicket
 from sla.sources.canonical import StandardWebhooksSource
@@ -97,7 +98,14 @@ class World:
             if when <= self.now:
                 self.timers.delete(name)  # ActionAfterCompletion: DELETE
                 self.fired.append(payload)
-                self.notifier.judge(payload.ticket_id, payload.kind, payload.for_, self.now)
+                self.notifier.judge(
+                    payload.ticket_id,
+                    payload.kind,
+                    payload.for_,
+                    self.now,
+                    payload.metric,
+                    payload.cycle,
+                )
                 self.pump()
 
     def types(self) -> list[str]:
@@ -105,20 +113,34 @@ class World:
 
 
 def check_invariants(world: World) -> None:
-    """Invariant 2: every running ticket has a live timer for what it owes, or it is published.
-    Invariant 3: at most one notice per (ticket, kind, instant), and everything due is out."""
+    """Invariant 2: every running ticket has a live timer for what it owes, or it is published:
+    per metric, cycle and timer kind, one schedule standing for the earliest owed notice of that
+    kind, and no schedule standing for anything else. Invariant 3: at most one notice per
+    (ticket, metric, cycle, kind, instant), and everything due is out."""
     world.pump()
-    counts = Counter((n.ticket_id, n.type, n.for_) for n in world.topic.sent)
+    counts = Counter((n.ticket_id, n.metric, n.cycle, n.type, n.for_) for n in world.topic.sent)
     assert all(c == 1 for c in counts.values()), f"a notice went out twice: {counts}"
+    live = {name: payload for name, (_, payload) in world.timers.schedules.items()}
     for ticket_id, stored in world.store.tickets.items():
+        earliest: dict[tuple[MetricName, int, TimerKind], Owed] = {}
         for item in owed(stored.state, stored.published):
             if item.due_at <= world.now:
                 raise AssertionError(
-                    f"{ticket_id} owes {item.kind} for {item.for_} since {item.due_at}"
+                    f"{ticket_id} owes {item.metric} {item.cycle} {item.kind} for {item.for_} "
+                    f"since {item.due_at}"
                 )
-            if item.kind in ("warning", "breach"):
-                name = schedule_name(ticket_id, item.kind)
-                assert name in world.timers.schedules, f"{ticket_id}: no timer for {item.kind}"
-                when, payload = world.timers.schedules[name]
-                assert payload.for_ == item.for_ and when >= item.due_at
-        assert world.sweeper.run(world.now).repairs == 0, "the sweeper found something to repair"
+            kind = item.kind
+            if kind == "retraction":
+                continue
+            key = (item.metric, item.cycle, kind)
+            if key not in earliest or item.due_at < earliest[key].due_at:
+                earliest[key] = item
+        for (metric, cycle, kind), item in earliest.items():
+            name = schedule_name(ticket_id, kind, metric, cycle)
+            assert name in world.timers.schedules, f"{ticket_id}: no timer for {metric} {kind}"
+            when, payload = world.timers.schedules[name]
+            assert (payload.metric, payload.cycle, payload.kind) == (metric, cycle, kind)
+            assert payload.for_ == item.for_ and when >= item.due_at
+            live.pop(name)
+    assert live == {}, f"timers that stand for nothing owed: {live}"
+    assert world.sweeper.run(world.now).repairs == 0, "the sweeper found something to repair"
