@@ -7,9 +7,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from sla.core.events import TicketEvent
 from sla.core.notices import Notice, NoticeKey
@@ -111,12 +117,20 @@ class TimerInput(BaseModel):
     ticket_id: str = Field(min_length=1, max_length=256)
     kind: Literal["warning", "breach"]
     for_: datetime = Field(alias="for")
-    # left out at their defaults, so that first response's inputs stay as they were
-    metric: MetricName = Field(
-        default="first_response", exclude_if=lambda value: value == "first_response"
-    )
-    cycle: int = Field(default=1, ge=1, exclude_if=lambda value: value == 1)
+    metric: MetricName = "first_response"
+    cycle: int = Field(default=1, ge=1)
     version: Literal[1] = 1
+
+    @model_serializer(mode="wrap")
+    def _as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """First response's input (cycle 1) without ``metric`` and ``cycle``, as written before
+        there were other metrics: a notifier of that version, which refuses unknown fields,
+        still reads the schedules a newer timers function writes during a deploy."""
+        data: dict[str, Any] = handler(self)
+        if (self.metric, self.cycle) == ("first_response", 1):
+            data.pop("metric", None)
+            data.pop("cycle", None)
+        return data
 
 
 class TimerScheduler(Protocol):

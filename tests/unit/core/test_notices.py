@@ -112,6 +112,7 @@ def test_a_timer_input_of_another_metric_round_trips_its_metric_and_cycle() -> N
     assert (dumped["metric"], dumped["cycle"]) == ("next_reply", 3)
     assert TimerInput.model_validate_json(payload.model_dump_json(by_alias=True)) == payload
     first = TimerInput(ticket_id="T-1", kind="warning", for_=NOW, metric="resolution")
+    assert first.model_dump(mode="json")["cycle"] == 1
     assert TimerInput.model_validate_json(first.model_dump_json(by_alias=True)) == first
 
 

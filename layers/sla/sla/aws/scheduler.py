@@ -18,17 +18,9 @@ from sla.aws.errors import call
 from sla.core.notices import at_expression, check_schedule_name
 from sla.ports import TimerInput
 
-__all__ = ["SchedulerTarget", "SchedulerTimers", "timer_input_json"]
+__all__ = ["SchedulerTarget", "SchedulerTimers"]
 
 SERVICE = "The scheduler"
-
-
-def timer_input_json(payload: TimerInput) -> str:
-    """A schedule's input. First response's is written as before there were other metrics
-    (without ``metric`` and ``cycle``), so that a notifier of that version, which refuses
-    unknown fields, still reads the schedules a newer timers function writes during a deploy."""
-    first = (payload.metric, payload.cycle) == ("first_response", 1)
-    return payload.model_dump_json(by_alias=True, exclude={"metric", "cycle"} if first else None)
 
 
 class _Conflict(Exception):
@@ -75,7 +67,7 @@ class SchedulerTimers:
             "Target": {
                 "Arn": self.target.target_arn,
                 "RoleArn": self.target.role_arn,
-                "Input": timer_input_json(payload),
+                "Input": payload.model_dump_json(by_alias=True),
                 "RetryPolicy": {"MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 185},
                 "DeadLetterConfig": {"Arn": self.target.dead_letter_arn},
             },
