@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.local_clock_jump --tickets 300,1000
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.sources
+	$(BIN)/python -m benchmarks.metrics
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run

@@ -29,6 +29,7 @@ READ = ("get", "/tickets/{ticket_id}/sla")
 READ_BY_QUERY = ("get", "/tickets/sla")
 QUOTE = ("get", "/sla/quote")
 WEBHOOK = ("post", "/webhooks/tickets")
+ALL_METRICS_POLICY = ROOT / "layers" / "sla" / "sla" / "policies" / "all-metrics.toml"
 
 
 @cache
@@ -226,6 +227,22 @@ def test_what_the_handler_answers_is_what_the_document_says(api: Api) -> None:
     assert_documented(api.quote(plan="professional", priority="1"), *QUOTE)
     assert_documented(api.quote(plan="gold"), *QUOTE)
     assert_documented(api.invoke(http_api_event("POST", "/sla/quote")), *QUOTE)
+
+
+def test_a_quote_with_every_metric_is_what_the_document_says(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the policy that ships all three metrics, the quote carries each metric's deadline,
+    and the document describes that answer too."""
+    from sla.runtime.wiring import webhook_service
+
+    monkeypatch.setenv("SLA_POLICY_FILE", str(ALL_METRICS_POLICY))
+    webhook_service.cache_clear()
+    answer = api.quote(plan="professional", priority="2")
+
+    assert_documented(answer, *QUOTE)
+    assert set(answer.body["metrics"]) == {"first_response", "next_reply", "resolution"}
+    assert list(response_validator(*QUOTE, 200).iter_errors({**answer.body, "metrics": []}))
 
 
 def test_the_handler_imports_no_openapi_models_until_a_document_is_asked_for() -> None:

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from local.payloads import ticket_event
-from sla import Policy, apply_event, sla_view
+from sla import Policy, apply_event, load_policy, reduce_events, sla_view
 from sla.core.alerts import (
     SUBJECT_LIMIT,
     Alert,
@@ -28,7 +28,7 @@ from sla.core.alerts import (
     sns_subject,
 )
 from sla.core.notices import notification_id
-from sla.core.terms import Target
+from sla.core.terms import MetricName
 from sla.ports import TYPES, Notification
 from tests.unit.helpers import utc
 
@@ -248,8 +248,9 @@ def test_each_metric_is_named_in_subject_and_text(
 def test_another_metrics_breach_takes_its_deadline_from_the_notice_not_the_first_response(
     policy: Policy,
 ) -> None:
-    """The view's top-level terms are the first response's: a next-reply breach shows only what
-    its notice says (the deadline it is for), never the first response's target."""
+    """The view's top-level terms are the first response's: where the view does not hold the
+    metric's cycle (here a policy without the metric), a next-reply breach shows only what its
+    notice says (the deadline it is for), never the first response's target."""
     n = notification(policy, "breach", metric="next_reply", cycle=2)
     n = n.model_copy(update={"for_": utc("2026-11-26T10:00:00Z")})
     text = render(n, ZONE).text
@@ -259,32 +260,201 @@ def test_another_metrics_breach_takes_its_deadline_from_the_notice_not_the_first
     assert "Created:" not in text
 
 
-@pytest.mark.parametrize(
-    ("metric", "started", "stopped"),
-    [
-        ("first_response", "creation", "First reply"),
-        ("next_reply", "the customer's message", "Reply"),
-        ("resolution", "creation, not counting paused time", "Resolution"),
-    ],
-)
-def test_each_metrics_clock_is_worded_by_what_starts_and_stops_it(
-    policy: Policy, metric: str, started: str, stopped: str
-) -> None:
-    """Given the metric's own terms (as the view will carry them), the breach says what its
-    clock counted from, and a retraction what stopped it."""
-    base = alert_of(notification(policy, "breach", metric=metric))
-    alert = dataclasses.replace(
-        base, target=Target(hours=8, clock="business"), started_at=utc("2026-11-25T08:59:00Z")
+# -- per metric, from the metric's own cycle (the all-metrics policy) ----------------------------
+
+ALL_METRICS = load_policy(Path(__file__).parents[3] / "layers/sla/sla/policies/all-metrics.toml")
+MON = utc("2026-11-23T08:00:00Z")  # Monday 09:00 CET
+
+
+Happening = tuple[str, str, dict[str, Any]]  # an event's type, instant and ticket fields
+
+
+def metric_notification(
+    kind: str,
+    metric: MetricName,
+    events: list[Happening],
+    *,
+    cycle: int = 1,
+    threshold: float | None = None,
+    created: datetime = MON,
+    priority: int = 2,
+    plan: str = "professional",
+) -> Notification:
+    """The notification of ``kind`` about a cycle of ``metric`` of a ticket created at
+    ``created`` to which ``events`` (type, instant, fields) happened, under the all-metrics
+    policy: for the cycle's warning at ``threshold`` or its deadline, published 64 s later with
+    the view then, as the notifier makes it."""
+    made = [
+        ticket_event(
+            "e0", "ticket.created", created, created_at=created, plan=plan, priority=priority
+        )
+    ]
+    for i, (type_, at, fields) in enumerate(events, start=1):
+        actor = "agent" if type_ == "ticket.responded" else "customer"
+        made.append(
+            ticket_event(
+                f"e{i}",
+                type_,
+                utc(at),
+                actor=actor,
+                created_at=created,
+                plan=plan,
+                **{"priority": priority, **fields},
+            )
+        )
+    state = reduce_events(made, ALL_METRICS)
+    (judged,) = [c for c in state.metrics[metric].cycles if c.number == cycle]
+    if kind == "warning":
+        (warning,) = [w for w in judged.warnings if w.threshold == threshold]
+        for_ = warning.at
+    else:
+        for_ = judged.deadline
+    assert for_ is not None
+    published = for_ + timedelta(seconds=64)
+    return Notification(
+        notification_id=notification_id("T-1001", kind, for_, metric, cycle),  # type: ignore[arg-type]
+        type=TYPES[kind],
+        ticket_id="T-1001",
+        metric=metric,
+        cycle=cycle,
+        threshold=threshold,
+        for_=for_,
+        published_at=published,
+        sla=sla_view(state, published, calendar=ALL_METRICS.calendar),
     )
-    assert (
-        email_text(alert, ZONE)
-        .splitlines()[0]
-        .endswith(f" at 15:59 CET (14:59 UTC), 8 business hours after {started}.")
+
+
+# two exchanges: the customer writes again on Monday (reply 1, answered in time) and on Tuesday
+# at 15:59 CET (reply 2: 8 business hours, 1:01 on Tuesday and 6:59 on Wednesday)
+EXCHANGES: list[Happening] = [
+    ("ticket.responded", "2026-11-23T08:30:00Z", {}),
+    ("ticket.customer_replied", "2026-11-23T10:00:00Z", {}),
+    ("ticket.responded", "2026-11-23T11:00:00Z", {}),
+    ("ticket.customer_replied", "2026-11-24T14:59:00Z", {}),
+]
+
+
+def test_a_next_reply_breach_says_its_target_and_when_the_customer_wrote() -> None:
+    """Given a customer message on Tuesday 15:59 CET left unanswered, when reply 2's breach is
+    rendered, then it gives the breach in CET and UTC, the 8 business hours, and when the
+    customer wrote (dated: another day than the breach)."""
+    rendered = render(metric_notification("breach", "next_reply", EXCHANGES, cycle=2), ZONE)
+    assert rendered.subject == "T-1001 (Professional, P2) breached its next-reply target (reply 2)"
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P2) breached its next-reply target (reply 2) at 15:59 CET "
+        "(14:59 UTC), 8 business hours after the customer wrote on Tue 24 Nov 2026 15:59 CET "
+        "(14:59 UTC)."
     )
-    retracted = dataclasses.replace(
-        alert, kind="retraction", type="sla.breach_retracted", stopped_at=base.at
+    assert rendered.text.splitlines()[2:11] == [
+        "Ticket:        T-1001",
+        "Plan:          Professional",
+        "Priority:      P2 (as requested)",
+        "Status:        breached",
+        "Metric:        next reply, reply 2",
+        "Target:        8 business hours",
+        "Customer wrote: Tue 24 Nov 2026 15:59 CET (14:59 UTC)",
+        "Deadline:      Wed 25 Nov 2026 15:59 CET (14:59 UTC)",
+        "",
+    ]
+
+
+def test_a_next_reply_breach_on_the_day_the_customer_wrote_gives_the_time_alone() -> None:
+    """Advanced P1: a next reply within 2 hours, 24/7; the customer wrote at 13:00 CET."""
+    events: list[Happening] = [
+        ("ticket.responded", "2026-11-23T08:10:00Z", {}),
+        ("ticket.customer_replied", "2026-11-23T12:00:00Z", {}),
+    ]
+    n = metric_notification("breach", "next_reply", events, plan="advanced", priority=1)
+    assert render(n, ZONE).text.splitlines()[0] == (
+        "T-1001 (Advanced, P1) breached its next-reply target (reply 1) at 15:00 CET (14:00 UTC), "
+        "2 hours after the customer wrote at 13:00 CET (12:00 UTC)."
     )
-    assert f"{stopped}:" in email_text(retracted, ZONE)
+
+
+def test_a_next_reply_warning_gives_its_target_and_deadline() -> None:
+    """90% of 8 business hours is 7:12: 1:01 on Tuesday, 6:11 on Wednesday."""
+    n = metric_notification("warning", "next_reply", EXCHANGES, cycle=2, threshold=0.9)
+    rendered = render(n, ZONE)
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P2): 90% of its 8 business-hour next-reply target (reply 2) used "
+        "at 15:11 CET (14:11 UTC); deadline 15:59 CET (14:59 UTC)."
+    )
+    assert rendered.chat["content"]["nextSteps"] == [
+        "Reply to T-1001 by 15:59 CET (14:59 UTC) to meet the target."
+    ]
+    assert "Status:        running" in rendered.text
+
+
+def test_a_next_reply_retraction_says_when_the_reply_came() -> None:
+    """Given reply 2's breach notice, and then an agent's reply that happened at 15:40 CET,
+    before the deadline, the retraction says so and the cycle is met."""
+    late: Happening = ("ticket.responded", "2026-11-25T14:40:00Z", {})
+    rendered = render(
+        metric_notification("retraction", "next_reply", [*EXCHANGES, late], cycle=2), ZONE
+    )
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P2) met its next-reply target (reply 2) after all: the reply at "
+        "15:40 CET (14:40 UTC) came before the deadline, 15:59 CET (14:59 UTC), but was "
+        "recorded after the breach notice went out. That breach notice is retracted."
+    )
+    assert "Status:        met" in rendered.text
+    assert "Reply:         Wed 25 Nov 2026 15:40 CET (14:40 UTC), in time" in rendered.text
+
+
+def test_a_resolution_breach_says_paused_time_was_not_counted() -> None:
+    """Professional P1, 24 business hours to resolve; created Monday 09:00 CET, pending from
+    13:00 CET to Tuesday 09:00 CET: 4 h on Monday, 8 on Tuesday and Wednesday, 4 on Thursday."""
+    events = [
+        ("ticket.responded", "2026-11-23T08:30:00Z", {}),
+        ("ticket.updated", "2026-11-23T12:00:00Z", {"status": "pending"}),
+        ("ticket.updated", "2026-11-24T08:00:00Z", {"status": "open"}),
+    ]
+    rendered = render(metric_notification("breach", "resolution", events, priority=1), ZONE)
+    assert rendered.subject == "T-1001 (Professional, P1) breached its resolution target"
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P1) breached its resolution target at 13:00 CET (12:00 UTC), "
+        "24 business hours after creation on Mon 23 Nov 2026 09:00 CET (08:00 UTC), not "
+        "counting paused time."
+    )
+    assert "Paused:        once, not counted" in rendered.text
+    assert "Created:       Mon 23 Nov 2026 09:00 CET (08:00 UTC)" in rendered.text
+
+
+def test_a_resolution_breach_without_pauses_does_not_mention_them() -> None:
+    """24 business hours from Monday 09:00 CET: Wednesday 17:00 CET."""
+    rendered = render(metric_notification("breach", "resolution", [], priority=1), ZONE)
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P1) breached its resolution target at 17:00 CET (16:00 UTC), "
+        "24 business hours after creation on Mon 23 Nov 2026 09:00 CET (08:00 UTC)."
+    )
+    assert "Paused" not in rendered.text
+
+
+def test_a_first_response_notice_reads_the_same_under_the_all_metrics_policy() -> None:
+    """The view carries every metric, but first response keeps its words."""
+    rendered = render(metric_notification("breach", "first_response", []), ZONE)
+    assert rendered.text.splitlines()[0] == (
+        "T-1001 (Professional, P2) breached its first-response target at 15:00 CET (14:00 UTC), "
+        "6 business hours after creation."
+    )
+
+
+def test_a_next_reply_alert_shows_the_priority_its_cycle_is_judged_by() -> None:
+    """Given a first response at P2, and then the requester raising the ticket to P1 before
+    writing again, reply 1 is judged at P1 (4 business hours): its breach names P1, as its
+    message attribute does, although the view's top-level terms stay the first response's."""
+    events = [
+        ("ticket.responded", "2026-11-23T08:30:00Z", {}),
+        ("ticket.updated", "2026-11-23T09:00:00Z", {"priority": 1}),
+        ("ticket.customer_replied", "2026-11-23T10:00:00Z", {"priority": 1}),
+    ]
+    n = metric_notification("breach", "next_reply", events)
+    assert n.sla.priority == 2
+    assert n.attributes()["priority"]["StringValue"] == "1"
+    assert render(n, ZONE).text.splitlines()[0] == (
+        "T-1001 (Professional, P1) breached its next-reply target (reply 1) at 15:00 CET "
+        "(14:00 UTC), 4 business hours after the customer wrote at 11:00 CET (10:00 UTC)."
+    )
 
 
 def test_a_next_reply_warning_names_its_cycle(policy: Policy) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from sla import Policy, PolicyError, load_policy
+from sla.core.terms import MetricName
 from tests.unit.helpers import utc
 
 WED_0959_CET = utc("2026-11-25T08:59:00Z")
@@ -211,3 +213,68 @@ def test_a_deadline_past_the_year_9999_is_a_value_error(
 ) -> None:
     with pytest.raises(ValueError, match="after the year 9999"):
         policy.deadline(datetime(9999, 12, 31, 23, 30, tzinfo=UTC), plan=plan, priority=priority)
+
+
+# -- the deadline of another metric (issue 11) ---------------------------------------------------
+
+ALL_METRICS = load_policy(Path(__file__).parents[3] / "layers/sla/sla/policies/all-metrics.toml")
+EVERY_METRIC: tuple[MetricName, ...] = ("first_response", "next_reply", "resolution")
+
+
+@pytest.mark.parametrize(
+    ("metric", "plan", "priority", "expected"),
+    [
+        ("first_response", "professional", 2, "2026-11-25T14:59:00Z"),
+        # 8 business hours: 7:01 on Wednesday, 0:59 on Thursday
+        ("next_reply", "professional", 2, "2026-11-26T08:59:00Z"),
+        ("next_reply", "advanced", 1, "2026-11-25T10:59:00Z"),  # 2 hours, 24/7
+        # 40 business hours: Wed 7:01, Thu, Fri, Mon, Tue 8 each, 0:59 on Wednesday 2 December
+        ("resolution", "professional", 2, "2026-12-02T08:59:00Z"),
+        ("resolution", "advanced", 1, "2026-11-26T08:59:00Z"),  # 24 hours, 24/7
+        ("next_reply", "basic", 3, None),
+        ("resolution", "basic", 3, None),
+    ],
+)
+def test_the_deadline_of_each_metric_for_a_cycle_starting_then(
+    metric: MetricName, plan: str, priority: int, expected: str | None
+) -> None:
+    result = ALL_METRICS.deadline(WED_0959_CET, plan=plan, priority=priority, metric=metric)
+    assert result == (utc(expected) if expected else None)
+
+
+def test_the_same_ticket_gets_each_metrics_own_deadline_from_the_caches() -> None:
+    """Asked in turn, the cached rules of one metric never answer for another."""
+    answers = [
+        ALL_METRICS.deadline(WED_0959_CET, plan="professional", priority=1, metric=m)
+        for m in (*EVERY_METRIC, *EVERY_METRIC)
+    ]
+    expected = [
+        utc("2026-11-25T11:59:00Z"),  # 3 business hours
+        utc("2026-11-25T12:59:00Z"),  # 4 business hours
+        utc("2026-11-30T08:59:00Z"),  # 24 business hours: Wed 7:01, Thu 8, Fri 8, Mon 0:59
+    ]
+    assert answers == expected * 2
+
+
+def test_an_exempt_product_stage_has_no_deadline_in_any_metric() -> None:
+    for metric in EVERY_METRIC:
+        deadline = ALL_METRICS.deadline(
+            WED_0959_CET, plan="advanced", priority=1, product_stage="beta", metric=metric
+        )
+        assert deadline is None
+
+
+def test_first_response_given_as_any_string_is_the_first_response_deadline() -> None:
+    """A metric name read from input is not the interned literal: the answer is the same."""
+    name = cast(MetricName, "".join(["first", "_", "response"]))
+    deadline = ALL_METRICS.deadline(WED_0959_CET, plan="advanced", priority=2, metric=name)
+    assert deadline == utc("2026-11-25T11:59:00Z")
+
+
+def test_a_metric_the_policy_does_not_define_is_an_error_naming_its_metrics(
+    policy: Policy,
+) -> None:
+    with pytest.raises(ValueError, match=r"no next_reply targets; its metrics: first_response$"):
+        policy.deadline(WED_0959_CET, plan="professional", metric="next_reply")
+    with pytest.raises(ValueError, match=r"^unknown metric; the policy's metrics: first_response$"):
+        policy.deadline(WED_0959_CET, plan="professional", metric=cast(MetricName, "reply"))

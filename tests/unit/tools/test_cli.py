@@ -243,3 +243,102 @@ def test_jsonl_goes_on_after_a_line_whose_deadline_is_past_the_year_9999() -> No
     assert rows[0] == {"line": 1, "error": "the deadline would fall after the year 9999"}
     assert rows[1] == {"line": 2, "error": "the deadline would fall after the year 9999"}
     assert rows[2]["deadline"] == "2026-11-25T09:59:00Z"
+
+
+# -- deadlines of the other metrics (issue 11) ----------------------------------------------------
+
+ALL_METRICS = str(Path(__file__).parents[3] / "layers/sla/sla/policies/all-metrics.toml")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # Wednesday 17:30 CET, after hours: each business clock counts from Thursday 09:00 CET
+        ("--metric first_response --plan professional --priority 2", "2026-11-26T14:00:00Z"),
+        ("--plan professional --priority 2", "2026-11-26T14:00:00Z"),  # the default metric
+        # a customer writing then: 8 business hours, Thursday 09:00-17:00 CET
+        ("--metric next_reply --plan professional --priority 2", "2026-11-26T16:00:00Z"),
+        # 40 business hours: Thu, Fri, Mon, Tue, Wed 2 December to 17:00 CET
+        ("--metric resolution --plan professional --priority 2", "2026-12-02T16:00:00Z"),
+        ("--metric next_reply --plan advanced --priority 1", "2026-11-25T18:30:00Z"),  # 2 h, 24/7
+        ("--metric resolution --plan basic", "none"),
+        ("--metric next_reply --plan advanced --priority 1 --product-stage beta", "none"),
+    ],
+)
+def test_deadline_of_a_metric(args: str, expected: str) -> None:
+    argv = ["deadline", "--policy", ALL_METRICS, "--created-at", "2026-11-25T16:30:00Z"]
+    assert run([*argv, *args.split()]) == (0, expected + "\n", "")
+
+
+def test_a_metric_the_policy_does_not_define_is_an_error_naming_its_metrics() -> None:
+    """Given the default policy (first response only), asking for next reply is a usage error
+    that says which metrics the policy has, rather than a silent ``none``."""
+    argv = "deadline --metric next_reply --plan professional --created-at 2026-11-25T16:30:00Z"
+    assert run(argv.split()) == (
+        2,
+        "",
+        "sla deadline: error: the policy has no next_reply targets; its metrics: first_response\n",
+    )
+
+
+def test_an_unknown_metric_is_a_usage_error_listing_the_metrics() -> None:
+    argv = "deadline --metric reply --plan professional --created-at 2026-11-25T16:30:00Z"
+    code, out, err = run(argv.split())
+    assert (code, out) == (2, "")
+    assert "invalid choice: 'reply'" in err
+    assert "first_response" in err and "next_reply" in err and "resolution" in err
+
+
+def test_deadline_jsonl_takes_each_lines_metric_or_the_options() -> None:
+    """Given --metric resolution, a line without "metric" gets the resolution deadline and a line
+    with one gets that metric's; a line naming a metric the policy lacks is an error line."""
+    lines = [
+        '{"created_at": "2026-11-25T16:30:00Z", "plan": "professional", "priority": 2}',
+        '{"created_at": "2026-11-25T16:30:00Z", "plan": "professional", "priority": 2,'
+        ' "metric": "next_reply"}',
+        '{"created_at": "2026-11-25T16:30:00Z", "plan": "professional", "metric": "reply"}',
+        '{"created_at": "2026-11-25T16:30:00Z", "plan": "professional", "metric": 2}',
+        '{"created_at": "2026-11-25T16:30:00Z", "plan": "basic", "metric": "next_reply"}',
+    ]
+    code, out, _ = run(
+        ["deadline", "--jsonl", "--policy", ALL_METRICS, "--metric", "resolution"],
+        "\n".join(lines) + "\n",
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert rows[0]["deadline"] == "2026-12-02T16:00:00Z" and "metric" not in rows[0]
+    assert rows[1]["deadline"] == "2026-11-26T16:00:00Z" and rows[1]["metric"] == "next_reply"
+    assert rows[2] == {
+        "line": 3,
+        "error": "metric: unknown metric; the policy's metrics: "
+        "first_response, next_reply, resolution",
+    }
+    assert rows[3] == {"line": 4, "error": "metric: expected a string"}
+    assert rows[4]["deadline"] is None
+
+
+def test_deadline_jsonl_lines_naming_a_metric_the_policy_lacks_are_error_lines() -> None:
+    code, rows = jsonl(
+        [
+            '{"created_at": "2026-11-25T08:59:00Z", "plan": "professional",'
+            ' "metric": "resolution"}',
+            '{"created_at": "2026-11-25T08:59:00Z", "plan": "professional"}',
+        ]
+    )
+    assert code == 1
+    assert rows[0] == {
+        "line": 1,
+        "error": "metric: the policy has no resolution targets; its metrics: first_response",
+    }
+    assert rows[1]["deadline"] == "2026-11-26T09:59:00Z"
+
+
+def test_deadline_jsonl_with_a_metric_the_policy_lacks_stops_before_reading() -> None:
+    code, out, err = run(
+        ["deadline", "--jsonl", "--metric", "next_reply"],
+        '{"created_at": "2026-11-25T08:59:00Z", "plan": "professional"}\n',
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "sla deadline: error: the policy has no next_reply targets; its metrics: first_response\n"
+    )

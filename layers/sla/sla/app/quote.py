@@ -63,4 +63,4 @@ def quote_terms(policy: Policy, params: Mapping[str, str], now: datetime) -> Quo
         raise _at_error("is before the year 2000", "past_instant")
     if at > now + QUOTE_AHEAD:
         raise _at_error("is more than two years ahead", "future_instant")
-    return quote(policy.terms(at, classification), classification)
+    return quote(policy, at, classification)

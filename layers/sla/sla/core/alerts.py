@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sla.core.terms import Target
-from sla.core.view import SlaView
+from sla.core.view import CycleView, SlaView
 
 __all__ = [
     "SUBJECT_LIMIT",
@@ -50,8 +50,8 @@ _METRIC_NAMES = {
 _STOPPED_BY = {"first_response": "first reply", "next_reply": "reply", "resolution": "resolution"}
 _STARTED_BY = {
     "first_response": "creation",
-    "next_reply": "the customer's message",
-    "resolution": "creation, not counting paused time",
+    "next_reply": "the customer wrote",
+    "resolution": "creation",
 }
 _REASONS = {
     "requested": "as requested",
@@ -112,6 +112,7 @@ class Alert:
     started_at: datetime | None
     stopped_at: datetime | None
     published_at: datetime
+    pauses: int = 0  # how often the cycle's clock was paused (that time is not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,16 +125,17 @@ class Rendered:
 
 
 def alert_of(notification: Notified) -> Alert:
-    """The facts of a notification. The view's top-level terms are the first response's; for
-    another metric only what the notice itself says is used (its instant, and for a breach or
-    retraction that instant is the deadline), until the view carries the metric's own terms."""
+    """The facts of a notification. First response's are the view's top-level terms; another
+    metric's come from its cycle in the view's ``metrics`` (target, start, stop, deadline, the
+    priority it is judged by, its status). Where the view does not hold that cycle (a policy
+    without the metric now, or an old cycle the state keeps only as a count), only what the
+    notice itself says is used: its instant, and for a breach or retraction that instant is the
+    deadline."""
     view = notification.sla
     kind = _KINDS.get(notification.type)
     if kind is None:
         raise ValueError(f"not an SLA notification type: {notification.type!r}")
-    first = notification.metric == "first_response"
-    deadline = notification.for_ if kind != "warning" else (view.deadline if first else None)
-    return Alert(
+    alert = Alert(
         kind=kind,
         type=notification.type,
         notification_id=notification.notification_id,
@@ -147,12 +149,59 @@ def alert_of(notification: Notified) -> Alert:
         cycle=notification.cycle,
         threshold=notification.threshold,
         at=notification.for_,
-        deadline=deadline,
-        target=view.target if first else None,
-        started_at=view.clock_started_at if first else None,
-        stopped_at=view.clock_stopped_at if first else None,
+        deadline=notification.for_ if kind != "warning" else None,
+        target=None,
+        started_at=None,
+        stopped_at=None,
         published_at=notification.published_at,
     )
+    if notification.metric == "first_response":
+        return replace(
+            alert,
+            deadline=alert.deadline or view.deadline,
+            target=view.target,
+            started_at=view.clock_started_at,
+            stopped_at=view.clock_stopped_at,
+        )
+    cycle = _cycle_of(view, notification.metric, notification.cycle)
+    if cycle is None:
+        return alert
+    return replace(
+        alert,
+        priority=cycle.priority if cycle.priority is not None else view.priority,
+        status=_cycle_status(cycle, notification.published_at),
+        deadline=alert.deadline or cycle.deadline,
+        target=cycle.target,
+        started_at=cycle.started_at,
+        stopped_at=cycle.stopped_at,
+        pauses=len(cycle.pauses) + cycle.paused,
+    )
+
+
+def _cycle_of(view: SlaView, metric: str, number: int) -> CycleView | None:
+    """The cycle ``number`` of ``metric`` in the view, or None where the view does not hold it."""
+    if view.metrics is None:
+        return None
+    for name, mv in view.metrics.items():
+        if name == metric:
+            cycles = list(mv.completed_cycles)
+            if mv.ongoing_cycle is not None:
+                cycles.append(mv.ongoing_cycle)
+            for cycle in cycles:
+                if cycle.cycle == number:
+                    return cycle
+    return None
+
+
+def _cycle_status(cycle: CycleView, now: datetime) -> str:
+    """The status of one cycle: met or breached once stopped, else running, paused or breached."""
+    if cycle.deadline is None:
+        return "paused" if cycle.paused else "running"
+    if cycle.stopped_at is not None:
+        return "met" if cycle.stopped_at <= cycle.deadline else "breached"
+    if now > cycle.deadline:
+        return "breached"
+    return "paused" if cycle.paused else "running"
 
 
 def render(notification: Notified, zone: ZoneInfo) -> Rendered:
@@ -178,7 +227,8 @@ def email_subject(alert: Alert) -> str:
 def email_text(alert: Alert, zone: ZoneInfo) -> str:
     """The plain text of the e-mail: what happened in one sentence, then the ticket's facts."""
     lines = [_line(_lead(alert, zone)), ""]
-    lines += [f"{label + ':':<15}{_line(value)}" for label, value in _facts(alert, zone)]
+    # labels in a column of 15 characters; a longer one ("Customer wrote:") still gets its space
+    lines += [f"{label + ':':<14} {_line(value)}" for label, value in _facts(alert, zone)]
     lines += [
         "",
         f"Times are shown in {zone.key or 'the policy zone'} and in UTC.",
@@ -309,11 +359,7 @@ def _lead(alert: Alert, zone: ZoneInfo) -> str:
     """The one sentence that says what happened."""
     who, metric = _who(alert), _metric(alert)
     if alert.kind == "breach":
-        after = ""
-        if alert.target is not None:
-            started = _STARTED_BY.get(alert.metric, "the clock started")
-            after = f", {_hours(alert.target)} after {started}"
-        return f"{who} breached its {metric} at {_when(alert.at, zone)}{after}."
+        return f"{who} breached its {metric} at {_when(alert.at, zone)}{_counted(alert, zone)}."
     if alert.kind == "warning":
         sized = f"{_sized(alert.target)} {metric}" if alert.target else metric
         deadline = f"; deadline {_when(alert.deadline, zone)}" if alert.deadline else ""
@@ -328,6 +374,25 @@ def _lead(alert: Alert, zone: ZoneInfo) -> str:
         f"{who} met its {metric} after all: the {stop}{at} came {before} but was recorded after "
         "the breach notice went out. That breach notice is retracted."
     )
+
+
+def _counted(alert: Alert, zone: ZoneInfo) -> str:
+    """What the breached clock counted, and from when: ', 6 business hours after creation'; for
+    the other metrics with the instant their clock started ('8 business hours after the customer
+    wrote at 09:59 CET (08:59 UTC)'), dated when it is another day than the breach, and whether
+    paused time was left out."""
+    if alert.target is None:
+        return ""
+    started = _STARTED_BY.get(alert.metric, "the clock started")
+    counted = f", {_hours(alert.target)} after {started}"
+    if alert.metric == "first_response" or alert.started_at is None:
+        return counted
+    same_day = alert.started_at.astimezone(zone).date() == alert.at.astimezone(zone).date()
+    if same_day:
+        counted += f" at {_when(alert.started_at, zone)}"
+    else:
+        counted += f" on {_when(alert.started_at, zone, dated=True)}"
+    return counted + (", not counting paused time" if alert.pauses else "")
 
 
 def _facts(alert: Alert, zone: ZoneInfo) -> list[tuple[str, str]]:
@@ -345,6 +410,9 @@ def _facts(alert: Alert, zone: ZoneInfo) -> list[tuple[str, str]]:
     if alert.started_at is not None:
         label = "Customer wrote" if alert.metric == "next_reply" else "Created"
         facts.append((label, _when(alert.started_at, zone, dated=True)))
+    if alert.pauses:
+        times = "once" if alert.pauses == 1 else f"{alert.pauses} times"
+        facts.append(("Paused", f"{times}, not counted"))
     if alert.kind == "warning":
         facts.append(("Warning at", _when(alert.at, zone, dated=True)))
     if alert.deadline is not None:

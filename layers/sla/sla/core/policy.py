@@ -45,6 +45,7 @@ __all__ = [
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
 _NO_TARGET = (False, -1)
+_FIRST_RESPONSE: MetricName = "first_response"
 _RULE_CACHE_SIZE = 4096
 _PAST_THE_END = "the deadline would fall after the year 9999"
 
@@ -250,6 +251,8 @@ class Policy:
         self.product_stages = frozenset({DEFAULT_PRODUCT_STAGE}) | config.exempt_product_stages
         # (plan, priority, environment, product stage) as given -> (elapsed clock?, target µs)
         self._rules: dict[tuple[str, int | None, str, str], tuple[bool, int]] = {}
+        # the same for the other metrics, keyed by the metric first
+        self._metric_rules: dict[tuple[str, str, int | None, str, str], tuple[bool, int]] = {}
         # (plan, priority) -> (target, duration µs, warning µs)
         self._targets: dict[tuple[str, int], tuple[Target, int, int]] = {}
         for name, plan in config.plans.items():
@@ -396,17 +399,25 @@ class Policy:
         priority: int | None = None,
         environment: str = DEFAULT_ENVIRONMENT,
         product_stage: str = DEFAULT_PRODUCT_STAGE,
+        metric: MetricName = _FIRST_RESPONSE,
     ) -> datetime | None:
         """The first-response deadline (UTC) of a ticket created then, or None without a target.
+
+        ``metric``: another metric's deadline for a cycle that starts at ``created_at`` and is
+        never paused (for next reply: a customer writing then); ValueError for a metric the
+        policy does not define.
 
         The hot path of reports and bulk recomputation: the classification of each distinct
         argument combination is cached, the arithmetic runs on epoch microseconds.
         """
         if priority is True or priority is False:  # True == 1 would hit the cache for 1
             raise ValueError("unknown priority; expected an integer or none")
-        rule = self._rules.get((plan, priority, environment, product_stage))
-        if rule is None:
-            rule = self._rule(plan, priority, environment, product_stage)
+        if metric is _FIRST_RESPONSE:  # the default, and any literal (interned): no comparison
+            rule = self._rules.get((plan, priority, environment, product_stage))
+            if rule is None:
+                rule = self._rule(plan, priority, environment, product_stage)
+        else:
+            rule = self._metric_rule(metric, plan, priority, environment, product_stage)
         try:
             delta = created_at - _EPOCH
         except TypeError:
@@ -432,6 +443,34 @@ class Policy:
             rule = (c.target.clock == "elapsed", total)
         if len(self._rules) < _RULE_CACHE_SIZE:
             self._rules[(plan, priority, environment, product_stage)] = rule
+        return rule
+
+    def check_metric(self, metric: str) -> MetricName:
+        """``metric`` if the policy defines it; ValueError naming the policy's metrics if not."""
+        for name in self.metrics:
+            if metric == name:
+                return name
+        defined = ", ".join(self.metrics)
+        if metric in METRICS:
+            raise ValueError(f"the policy has no {metric} targets; its metrics: {defined}")
+        raise ValueError(f"unknown metric; the policy's metrics: {defined}")
+
+    def _metric_rule(
+        self, metric: str, plan: str, priority: int | None, environment: str, product_stage: str
+    ) -> tuple[bool, int]:
+        """The (elapsed clock?, target µs) of a metric other than first response, cached."""
+        key = (metric, plan, priority, environment, product_stage)
+        rule = self._metric_rules.get(key)
+        if rule is not None:
+            return rule
+        name = self.check_metric(metric)
+        c = self.classify(plan, priority, environment=environment, product_stage=product_stage)
+        target = self.target(name, c)
+        rule = _NO_TARGET
+        if target is not None:
+            rule = (target.clock == "elapsed", round(target.hours * 3_600_000_000))
+        if len(self._metric_rules) < _RULE_CACHE_SIZE:
+            self._metric_rules[key] = rule
         return rule
 
 

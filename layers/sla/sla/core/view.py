@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sla.core.calendar import BusinessCalendar
-from sla.core.cycles import Cycle, MetricState, WarningAt, counted
-from sla.core.policy import Classification
+from sla.core.cycles import Cycle, MetricState, WarningAt, counted, judge
+from sla.core.policy import Classification, Policy
 from sla.core.state import Current, HistoryEntry, TicketState
 from sla.core.terms import MetricName, Status, Target, Terms
 
@@ -20,6 +20,7 @@ __all__ = [
     "MetricView",
     "PendingView",
     "Quote",
+    "QuotedMetric",
     "SlaView",
     "View",
     "metric_view",
@@ -120,10 +121,30 @@ class PendingView(BaseModel):
 View = SlaView | PendingView
 
 
-class Quote(Terms):
-    """What a ticket submitted at ``clock_started_at`` would get."""
+QuoteStatus = Literal["running", "exempt", "no_target"]
 
-    status: Literal["running", "exempt", "no_target"]
+
+class QuotedMetric(BaseModel):
+    """A metric of the quote: its target, and the warnings and deadline of a cycle that starts at
+    the quote's instant and is never paused (for next reply: a customer writing then)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Target | None
+    status: QuoteStatus
+    warnings: tuple[WarningAt, ...] = ()
+    deadline: datetime | None = None
+
+
+class Quote(Terms):
+    """What a ticket submitted at ``clock_started_at`` would get: the first response's terms,
+    and each metric where the policy has more than first response (left out otherwise, so that
+    the quote stays the contract's)."""
+
+    status: QuoteStatus
+    metrics: dict[MetricName, QuotedMetric] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
 
 def status_at(state: TicketState, now: datetime) -> Status:
@@ -257,7 +278,22 @@ def metric_view(ms: MetricState, now: datetime, calendar: BusinessCalendar | Non
     )
 
 
-def quote(terms: Terms, classification: Classification) -> Quote:
-    """The quote of a ticket classified so, with these terms."""
-    status = "running" if classification.kind == "targeted" else classification.kind
-    return Quote(**dict(terms), status=status)
+def quote(policy: Policy, at: datetime, classification: Classification) -> Quote:
+    """The quote of a ticket classified so and submitted ``at``: the first response's terms and,
+    where the policy has more metrics, each metric's deadline for a cycle starting ``at`` without
+    pauses. ValueError when a deadline would fall past the year 9999."""
+    status: QuoteStatus = "running" if classification.kind == "targeted" else classification.kind
+    metrics: dict[MetricName, QuotedMetric] | None = None
+    if len(policy.metrics) > 1:
+        metrics = {}
+        for metric in policy.metrics:
+            target = policy.target(metric, classification)
+            if target is None:
+                kind: QuoteStatus = "exempt" if classification.kind == "exempt" else "no_target"
+                metrics[metric] = QuotedMetric(target=None, status=kind)
+                continue
+            j = judge(policy.calendar, at, target, policy.warnings[metric], (), None)
+            metrics[metric] = QuotedMetric(
+                target=target, status="running", warnings=j.warnings, deadline=j.deadline
+            )
+    return Quote(**dict(policy.terms(at, classification)), status=status, metrics=metrics)

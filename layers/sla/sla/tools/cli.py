@@ -1,6 +1,7 @@
 """The ``sla`` command: deadlines and business time from the policy, one-off or in bulk.
 
     sla deadline --plan professional --priority 2 --created-at 2026-11-25T16:30:00Z
+    sla deadline --metric next_reply --plan professional --created-at 2026-11-25T16:30:00Z
     sla deadline --jsonl < tickets.jsonl
     sla business-time --from 2026-11-27T15:00:00Z --to 2026-11-30T10:00:00Z
     sla replay --queue-url URL --notifier FUNCTION --sweeper FUNCTION
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any, NoReturn
 
 from sla.core.policy import Policy, PolicyError, load_policy
-from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
+from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE, METRICS, MetricName
 
 __all__ = ["format_instant", "main", "parse_instant"]
 
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    deadline = sub.add_parser("deadline", help="the first-response deadline of a ticket, in UTC")
+    deadline = sub.add_parser("deadline", help="the deadline of a ticket's metric, in UTC")
     deadline.add_argument("--policy", metavar="FILE", help="policy file (default: the shipped one)")
     deadline.add_argument("--jsonl", action="store_true", help="read JSON lines on standard input")
     deadline.add_argument("--plan")
@@ -84,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     deadline.add_argument("--created-at", type=_instant, metavar="INSTANT")
     deadline.add_argument("--environment", default=DEFAULT_ENVIRONMENT)
     deadline.add_argument("--product-stage", default=DEFAULT_PRODUCT_STAGE)
+    deadline.add_argument(
+        "--metric",
+        choices=METRICS,
+        default="first_response",
+        help="the metric (default first_response); its clock starts at --created-at (for "
+        "next_reply: the customer's message) and is never paused; in --jsonl mode a line's "
+        '"metric" wins',
+    )
 
     between = sub.add_parser("business-time", help="business seconds in [FROM, TO)")
     between.add_argument("--policy", metavar="FILE", help="policy file (default: the shipped one)")
@@ -150,6 +159,7 @@ def _deadline_one(policy: Policy, args: argparse.Namespace) -> int:
             priority=args.priority,
             environment=args.environment,
             product_stage=args.product_stage,
+            metric=policy.check_metric(args.metric),
         )
     except ValueError as exc:
         print(f"sla deadline: error: {exc}", file=sys.stderr)
@@ -158,7 +168,7 @@ def _deadline_one(policy: Policy, args: argparse.Namespace) -> int:
     return 0
 
 
-def _deadline_line(policy: Policy, line: str) -> dict[str, Any]:
+def _deadline_line(policy: Policy, line: str, metric: MetricName) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -168,9 +178,14 @@ def _deadline_line(policy: Policy, line: str) -> dict[str, Any]:
     for field in ("created_at", "plan"):
         if field not in record:
             raise ValueError(f"{field}: required")
-    for field in ("created_at", "plan", "environment", "product_stage"):
+    for field in ("created_at", "plan", "environment", "product_stage", "metric"):
         if field in record and not isinstance(record[field], str):
             raise ValueError(f"{field}: expected a string")
+    if "metric" in record:
+        try:
+            metric = policy.check_metric(record["metric"])
+        except ValueError as exc:
+            raise ValueError(f"metric: {exc}") from None
     priority = record.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
         raise ValueError("priority: expected an integer or null")
@@ -184,18 +199,28 @@ def _deadline_line(policy: Policy, line: str) -> dict[str, Any]:
         priority=priority,
         environment=record.get("environment") or DEFAULT_ENVIRONMENT,
         product_stage=record.get("product_stage") or DEFAULT_PRODUCT_STAGE,
+        metric=metric,
     )
     record["deadline"] = None if result is None else format_instant(result)
     return record
 
 
-def _deadline_jsonl(policy: Policy, stdin: IO[str], stdout: IO[str]) -> int:
+def _deadline_jsonl(
+    policy: Policy, stdin: IO[str], stdout: IO[str], metric: str = "first_response"
+) -> int:
+    """Each line back with its deadline (``metric`` for lines that name none); a metric the
+    policy does not define is a usage error before any line is read."""
+    try:
+        default = policy.check_metric(metric)
+    except ValueError as exc:
+        print(f"sla deadline: error: {exc}", file=sys.stderr)
+        return 2
     status = 0
     for number, line in enumerate(stdin, start=1):
         if not line.strip():
             continue
         try:
-            out = _deadline_line(policy, line)
+            out = _deadline_line(policy, line, default)
         except ValueError as exc:
             out = {"line": number, "error": str(exc)}
             status = 1
@@ -223,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_seconds(seconds))
         return 0
     if args.jsonl:
-        return _deadline_jsonl(policy, sys.stdin, sys.stdout)
+        return _deadline_jsonl(policy, sys.stdin, sys.stdout, args.metric)
     return _deadline_one(policy, args)
 
 
