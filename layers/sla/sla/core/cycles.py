@@ -28,9 +28,23 @@ from sla.core.calendar import BusinessCalendar, from_epoch_us, to_epoch_us
 from sla.core.events import StopReason
 from sla.core.terms import Target, TargetKind
 
-__all__ = ["Cycle", "Judgement", "MetricState", "WarningAt", "counted", "judge"]
+__all__ = [
+    "MAX_PAUSES",
+    "Cycle",
+    "Judgement",
+    "Merged",
+    "MetricState",
+    "WarningAt",
+    "compacted",
+    "counted",
+    "judge",
+]
 
 Interval = tuple[datetime, datetime]
+# pauses a cycle keeps one by one; past this, the oldest are merged into what each clock counted
+# before them (so that a ticket waiting on its customer at every exchange stays bounded)
+MAX_PAUSES = 16
+_KEEP_AFTER_MERGE = 8
 _PAST_THE_END = "the deadline would fall after the year 9999"
 
 
@@ -44,6 +58,21 @@ class WarningAt(BaseModel):
     at: datetime | None = None
 
 
+class Merged(BaseModel):
+    """Pauses merged away: up to ``until`` (the end of the last of them) the cycle's clock
+    counted ``business_us`` of business time and ``elapsed_us`` of elapsed time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    until: datetime
+    business_us: int
+    elapsed_us: int
+    pauses: int
+
+    def counted_us(self, clock: str) -> int:
+        return self.elapsed_us if clock == "elapsed" else self.business_us
+
+
 class Cycle(BaseModel):
     """One cycle of a metric: its facts (start, pauses, stop) and its judgement (the target it is
     judged by and the instants that follow from it). ``kind`` is None until the ticket's
@@ -55,6 +84,7 @@ class Cycle(BaseModel):
     number: int
     started_at: datetime | None = None  # None: the ticket's creation, not known yet
     pauses: tuple[Interval, ...] = ()
+    merged: Merged | None = None
     paused_since: datetime | None = None
     stopped_at: datetime | None = None
     stop_reason: StopReason | None = None
@@ -91,10 +121,13 @@ class Cycle(BaseModel):
         )
 
     def active_pauses(self) -> tuple[Interval, ...]:
-        """The pauses within the cycle's span (a pause before the start does not count)."""
+        """The pauses within the cycle's span (a pause before the start does not count) and
+        after the merged ones."""
         start = self.started_at
         if start is None:
             return ()
+        if self.merged is not None:
+            start = max(start, self.merged.until)
         end = self.stopped_at
         result: list[Interval] = []
         for a, b in self.pauses:
@@ -174,22 +207,34 @@ def judge(
     fractions: Sequence[float],
     pauses: Sequence[Interval],
     paused_since: datetime | None,
+    merged: Merged | None = None,
+    reached: Sequence[datetime | None] = (),
 ) -> Judgement:
     """When the cycle's counted time reaches each warning fraction and its target. ``pauses`` are
     closed intervals within the cycle (sorted), ``paused_since`` an open one (the instants past it
-    are then unknown). ValueError when the deadline would fall past the year 9999."""
+    are then unknown). With ``merged`` pauses, counting resumes at their end from what the clock
+    had counted; an instant reached before that is taken from ``reached`` (the same target's
+    earlier judgement, in the order of ``fractions`` then the target), else it is the end of the
+    merged pauses (a reclassification whose new deadline passed long ago: breached at once).
+    ValueError when the deadline would fall past the year 9999."""
     total = round(target.hours * 3_600_000_000)
     amounts = [round(total * f) for f in fractions] + [total]
     s = to_epoch_us(start)
+    counted_before = 0
+    if merged is not None:
+        s, counted_before = to_epoch_us(merged.until), merged.counted_us(target.clock)
     us_pauses = [(to_epoch_us(a), to_epoch_us(b)) for a, b in pauses]
     end = to_epoch_us(paused_since) if paused_since is not None else None
     found: list[datetime | None] = []
-    counted_before = 0
     segments = _segments(s, us_pauses, end)
     i = 0
     try:
-        for amount in amounts:
+        for k, amount in enumerate(amounts):
             instant: datetime | None = None
+            if merged is not None and amount <= merged.counted_us(target.clock):
+                earlier = reached[k] if k < len(reached) else None
+                found.append(earlier if earlier is not None else merged.until)
+                continue
             while i < len(segments):
                 a, b = segments[i]
                 if b is None:
@@ -208,19 +253,56 @@ def judge(
     return Judgement(warnings=warnings, deadline=found[-1])
 
 
+def compacted(cycle: Cycle, calendar: BusinessCalendar) -> Cycle:
+    """The cycle with its oldest pauses merged when it keeps more than ``MAX_PAUSES`` (it must
+    have a start)."""
+    if len(cycle.pauses) <= MAX_PAUSES or cycle.started_at is None:
+        return cycle
+    cut = len(cycle.pauses) - _KEEP_AFTER_MERGE
+    old, kept = cycle.pauses[:cut], cycle.pauses[cut:]
+    merged = cycle.merged
+    start = cycle.started_at if merged is None else max(cycle.started_at, merged.until)
+    until = max(start, old[-1][1])
+    segments = _segments(
+        to_epoch_us(start),
+        [(to_epoch_us(max(a, start)), to_epoch_us(b)) for a, b in old if b > start],
+        to_epoch_us(until),
+    )
+    business = sum(calendar.between_us(a, b) for a, b in segments if b is not None and b > a)
+    elapsed = sum(b - a for a, b in segments if b is not None and b > a)
+    if merged is not None:
+        business += merged.business_us
+        elapsed += merged.elapsed_us
+    return cycle.model_copy(
+        update={
+            "pauses": kept,
+            "merged": Merged(
+                until=until,
+                business_us=business,
+                elapsed_us=elapsed,
+                pauses=len(old) + (merged.pauses if merged is not None else 0),
+            ),
+        }
+    )
+
+
 def counted(
     calendar: BusinessCalendar,
     clock: str,
     start: datetime,
     pauses: Sequence[Interval],
     until: datetime,
+    merged: Merged | None = None,
 ) -> timedelta:
     """The time a cycle's clock counted from ``start`` up to ``until``, leaving out the pauses
-    (closed intervals within the cycle; an open pause is given as one ending at ``until``)."""
+    (closed intervals within the cycle; an open pause is given as one ending at ``until``) and
+    counting what the ``merged`` pauses left up to their end."""
+    total = 0
+    if merged is not None and until >= merged.until:
+        start, total = merged.until, merged.counted_us(clock)
     s, u = to_epoch_us(start), to_epoch_us(until)
     if u <= s:
-        return timedelta(0)
-    total = 0
+        return timedelta(microseconds=total)
     for a, b in _segments(s, [(to_epoch_us(x), to_epoch_us(y)) for x, y in pauses], u):
         assert b is not None
         b = min(b, u)

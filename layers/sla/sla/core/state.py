@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sla.core.cycles import Cycle, MetricState, WarningAt, judge
+from sla.core.cycles import Cycle, MetricState, WarningAt, compacted, judge
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
 from sla.core.policy import Classification, Policy
 from sla.core.terms import Classified, MetricName, StateKind, Target, TargetKind, Terms
@@ -381,9 +381,18 @@ def _judged(
             policy.warnings[metric],
             placed.active_pauses(),
             placed.open_pause(),
+            merged=placed.merged,
+            reached=_reached(previous, target),
         )
         update["warnings"], update["deadline"] = j.warnings, j.deadline
-    return cycle.model_copy(update=update)
+    return compacted(cycle.model_copy(update=update), policy.calendar)
+
+
+def _reached(previous: Cycle | None, target: Target | None) -> tuple[datetime | None, ...]:
+    """The instants an earlier judgement by the same target reached (warnings, then deadline)."""
+    if previous is None or not previous.judged or previous.target != target:
+        return ()
+    return (*(w.at for w in previous.warnings), previous.deadline)
 
 
 def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricState:

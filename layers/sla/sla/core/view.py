@@ -50,6 +50,7 @@ class CycleView(BaseModel):
     target: Target | None
     paused: bool = False
     pauses: tuple[tuple[datetime, datetime], ...] = ()
+    earlier_pauses: int = 0  # the oldest pauses of a cycle paused many times, merged
     paused_since: datetime | None = None
     elapsed_seconds: float | None = None  # in the target's clock, up to now or the stop
     remaining_seconds: float | None = None  # negative once breached
@@ -229,7 +230,9 @@ def _cycle_view(cycle: Cycle, now: datetime, calendar: BusinessCalendar | None) 
         pauses = cycle.active_pauses()
         if open_pause is not None and open_pause < until:
             pauses = (*pauses, (open_pause, until))
-        used = counted(calendar, cycle.target.clock, cycle.started_at, pauses, until)
+        used = counted(
+            calendar, cycle.target.clock, cycle.started_at, pauses, until, cycle.merged
+        )
         elapsed = used.total_seconds()
         remaining = cycle.target.duration.total_seconds() - elapsed
     deadline = cycle.deadline
@@ -243,6 +246,7 @@ def _cycle_view(cycle: Cycle, now: datetime, calendar: BusinessCalendar | None) 
         target=cycle.target,
         paused=open_pause is not None,
         pauses=cycle.active_pauses(),
+        earlier_pauses=cycle.merged.pauses if cycle.merged is not None else 0,
         paused_since=open_pause,
         elapsed_seconds=elapsed,
         remaining_seconds=remaining,
