@@ -1,5 +1,5 @@
-"""The webhook API: POST /webhooks/tickets, GET /tickets/{ticket_id}/sla, GET /tickets/sla?id=...
-and GET /sla/quote.
+"""The webhook API: POST /webhooks/tickets, GET /tickets/{ticket_id}/sla, GET /tickets/sla?id=...,
+GET /tickets?status=... and GET /sla/quote.
 
 A thin handler: each route hands the request to the layer's WebhookService and turns the result,
 or any error, into a response. Problems are mapped in one place (sla.runtime.problems).
@@ -8,8 +8,9 @@ The routes also describe the API: Powertools builds the OpenAPI document from th
 and declared responses (``openapi_document()``; ``python -m local.openapi`` writes it to
 docs/openapi.json). Powertools validates the parameters of the read routes only
 (``enable_validation`` per route): the service must verify the webhook's signature on the raw
-bytes before anything parses them, and it validates the quote's query itself. The parameters of
-those two routes describe the request for the document; Powertools never fills them.
+bytes before anything parses them, and it validates the queries of the quote and the lists
+itself (against the policy). The parameters of those routes describe the request for the
+document; Powertools never fills them.
 
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run
 time, through the tracer's wrapper, and cannot resolve annotations left as strings. Powertools'
@@ -38,6 +39,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from pydantic_core import PydanticUndefined
 
 from sla.core.errors import MethodNotAllowedError, NotFoundError, UnprocessableError, describe
+from sla.core.lists import ListStatus, TicketList
+from sla.core.terms import MetricName
 from sla.core.view import PendingView, Quote, SlaView
 from sla.runtime import clock
 from sla.runtime.observability import logger, metrics, tracer
@@ -54,6 +57,8 @@ API_VERSION = "1.0.0"
 LOCAL_ONLY = ("/openapi.json", "/swagger")
 # The quote's query parameters; any other is ignored, never passed on or echoed.
 QUOTE_PARAMETERS = ("plan", "priority", "environment", "product_stage", "at")
+# The lists' query parameters, likewise.
+LIST_PARAMETERS = ("status", "metric", "plan", "priority", "limit", "cursor")
 # The default of a parameter that the OpenAPI document shows as required but that Powertools never
 # fills (its route keeps validation off): the handler reads the request itself.
 DOCUMENTED: Any = PydanticUndefined
@@ -409,6 +414,44 @@ def read_ticket_sla_by_query(
     ],
 ) -> Response[str]:
     return _read(ticket_id)
+
+
+@app.get(
+    "/tickets",
+    summary="Tickets by SLA status, soonest deadline first",
+    description=(
+        "The tickets whose metric is `running` (the clock runs, no warning went out), `at_risk` "
+        "(a warning went out and the clock runs) or `breached` (the breach notice went out and "
+        "the clock has not stopped), soonest deadline first, from an index (never a scan). A "
+        "ticket is on one list per metric. Pass `next_cursor` as `cursor` for the next page. "
+        "With `plan` or `priority`, a page may hold fewer than `limit` tickets, even none, "
+        "while `next_cursor` says more follow. Other query parameters are ignored."
+    ),
+    tags=["sla"],
+    security=SIGV4,
+    responses={
+        200: _ok(TicketList, "A page of the list; `next_cursor` null at its end."),
+        400: _problem("A cursor this list did not give for this status, metric and filters."),
+        405: WRONG_METHOD,
+        422: _problem("No or unknown status; a metric, plan or priority the policy lacks; limit."),
+        503: UNAVAILABLE,
+    },
+    enable_validation=False,  # the service validates the query against the policy
+)
+@tracer.capture_method
+def list_tickets(
+    status: Annotated[ListStatus, Query(description="at_risk, breached or running.")] = DOCUMENTED,
+    metric: Annotated[
+        MetricName, Query(description="first_response (the default), next_reply, resolution.")
+    ] = "first_response",
+    plan: Annotated[str | None, Query(description="Only this plan.")] = None,
+    priority: Annotated[int | None, Query(description="Only this priority.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Tickets per page, 1 to 200.")] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the page before.")] = None,
+) -> Response[str]:
+    query = app.current_event.query_string_parameters or {}
+    known = {name: query[name] for name in LIST_PARAMETERS if name in query}
+    return _json(200, webhook_service().list_tickets(known).model_dump(mode="json"))
 
 
 @app.get(

@@ -28,6 +28,7 @@ PROBLEM = "application/problem+json"
 READ = ("get", "/tickets/{ticket_id}/sla")
 READ_BY_QUERY = ("get", "/tickets/sla")
 QUOTE = ("get", "/sla/quote")
+LIST = ("get", "/tickets")
 WEBHOOK = ("post", "/webhooks/tickets")
 ALL_METRICS_POLICY = ROOT / "layers" / "sla" / "sla" / "policies" / "all-metrics.toml"
 
@@ -91,6 +92,7 @@ def test_the_document_describes_exactly_the_routes_the_template_declares() -> No
         "/webhooks/{source}": {"post"},
         "/tickets/{ticket_id}/sla": {"get"},
         "/tickets/sla": {"get"},
+        "/tickets": {"get"},
         "/sla/quote": {"get"},
     }
 
@@ -102,6 +104,7 @@ def test_the_document_describes_exactly_the_routes_the_template_declares() -> No
         (READ, {200, 404, 405, 503}),
         (READ_BY_QUERY, {200, 404, 405, 422, 503}),
         (QUOTE, {200, 405, 422}),
+        (LIST, {200, 400, 405, 422, 503}),
     ],
 )
 def test_every_answer_is_documented_and_every_error_is_a_problem_document(
@@ -144,6 +147,7 @@ def test_the_read_routes_need_sigv4_and_the_webhook_and_quote_are_public() -> No
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
     assert operation(*READ)["security"] == [{"sigv4": []}]
     assert operation(*READ_BY_QUERY)["security"] == [{"sigv4": []}]
+    assert operation(*LIST)["security"] == [{"sigv4": []}]
     assert "security" not in operation(*WEBHOOK) and "security" not in operation(*QUOTE)
     assert "security" not in document()
 
@@ -155,6 +159,16 @@ def test_the_quote_parameters_are_those_the_handler_passes_on() -> None:
 
     assert tuple(p["name"] for p in parameters) == QUOTE_PARAMETERS
     assert {p["name"] for p in parameters if p["required"]} == {"plan"}
+    assert all(p["in"] == "query" for p in parameters)
+
+
+def test_the_list_parameters_are_those_the_handler_passes_on() -> None:
+    from functions.webhook.app import LIST_PARAMETERS
+
+    parameters = operation(*LIST)["parameters"]
+
+    assert tuple(p["name"] for p in parameters) == LIST_PARAMETERS
+    assert {p["name"] for p in parameters if p["required"]} == {"status"}
     assert all(p["in"] == "query" for p in parameters)
 
 
@@ -179,9 +193,9 @@ def readme_api_examples() -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
-def test_the_readme_shows_the_webhook_body_the_sla_view_and_the_quote() -> None:
+def test_the_readme_shows_the_webhook_body_the_sla_view_the_quote_and_a_list_page() -> None:
     shown = {(method, path) for method, path, _ in readme_api_examples()}
-    assert {WEBHOOK, READ, QUOTE} <= shown
+    assert {WEBHOOK, READ, QUOTE, LIST} <= shown
 
 
 @pytest.mark.parametrize(
@@ -203,15 +217,18 @@ def test_a_readme_api_example_matches_the_documented_schema(
 
 def test_the_documented_schemas_refuse_what_they_do_not_describe() -> None:
     """The checks against the document can fail: a view with a number for deadline, a quote with an
-    unknown status and a webhook body with a 257-character id do not match it."""
+    unknown status, a list page of an unknown list and a webhook body with a 257-character id do
+    not match it."""
     examples = {(method, path): example for method, path, example in readme_api_examples()}
     view, quote, body = examples[READ], examples[QUOTE], examples[WEBHOOK]
+    page = examples[LIST]
     body_check = validator(
         "paths", WEBHOOK[1], "post", "requestBody", "content", "application/json", "schema"
     )
 
     assert list(response_validator(*READ, 200).iter_errors({**view, "deadline": 5}))
     assert list(response_validator(*QUOTE, 200).iter_errors({**quote, "status": "late"}))
+    assert list(response_validator(*LIST, 200).iter_errors({**page, "status": "met"}))
     assert list(body_check.iter_errors({**body, "ticket": {**body["ticket"], "id": "x" * 257}}))
 
 
@@ -227,6 +244,13 @@ def test_what_the_handler_answers_is_what_the_document_says(api: Api) -> None:
     assert_documented(api.quote(plan="professional", priority="1"), *QUOTE)
     assert_documented(api.quote(plan="gold"), *QUOTE)
     assert_documented(api.invoke(http_api_event("POST", "/sla/quote")), *QUOTE)
+    first = api.invoke(http_api_event("GET", "/tickets", query={"status": "running", "limit": "1"}))
+    assert_documented(first, *LIST)
+    assert first.body["tickets"] and first.body["next_cursor"] is None
+    assert_documented(api.invoke(http_api_event("GET", "/tickets")), *LIST)
+    bad_cursor = {"status": "running", "cursor": "x"}
+    assert_documented(api.invoke(http_api_event("GET", "/tickets", query=bad_cursor)), *LIST)
+    assert_documented(api.invoke(http_api_event("POST", "/tickets")), *LIST)
 
 
 def test_a_quote_with_every_metric_is_what_the_document_says(

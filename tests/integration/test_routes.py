@@ -29,6 +29,8 @@ def assert_problem(answer: Answer, status: int) -> None:
         ("DELETE", "/tickets/T-1001/sla", "GET"),
         ("PATCH", "/tickets/a b/sla", "GET"),
         ("POST", "/tickets/sla", "GET"),
+        ("POST", "/tickets", "GET"),
+        ("DELETE", "/tickets", "GET"),
     ],
 )
 def test_a_wrong_method_on_a_known_path_is_a_405_problem_with_allow(
@@ -46,7 +48,7 @@ def test_a_wrong_method_on_a_known_path_is_a_405_problem_with_allow(
     [
         ("GET", "/nope"),
         ("DELETE", "/nope"),
-        ("GET", "/tickets"),
+        ("GET", "/tickets/"),
         ("GET", "/tickets/a/b/sla"),
         ("GET", "/sla/quote/"),
         ("GET", "/openapi.json"),  # local only

@@ -42,6 +42,11 @@ def test_webhook_function_may_touch_only_its_table_and_secret() -> None:
         "dynamodb:GetItem",
         "dynamodb:PutItem",
     ]
+    assert grants["TicketLists"]["Action"] == "dynamodb:Query"
+    assert grants["TicketLists"]["Resource"] == [
+        {"Fn::Sub": f"${{TicketsTable.Arn}}/index/{name}"}
+        for name in ("FirstResponseIndex", "NextReplyIndex", "ResolutionIndex")
+    ]
     assert grants["SigningSecret"]["Resource"] == [
         {"Ref": "WebhookSecret"},
         *(
@@ -99,10 +104,12 @@ def test_routes_and_their_authorisation() -> None:
         ("ANY", "/webhooks/{source}"),
         ("ANY", "/tickets/{ticket_id}/sla"),
         ("ANY", "/tickets/sla"),
+        ("ANY", "/tickets"),
         ("ANY", "/sla/quote"),
     }
     assert routes[("ANY", "/tickets/{ticket_id}/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
     assert routes[("ANY", "/tickets/sla")]["Auth"]["Authorizer"] == "AWS_IAM"
+    assert routes[("ANY", "/tickets")]["Auth"]["Authorizer"] == "AWS_IAM"
     assert "Auth" not in routes[("ANY", "/webhooks/tickets")]  # signed, not IAM
     assert "Auth" not in routes[("ANY", "/webhooks/{source}")]  # as each helpdesk signs
     assert "Auth" not in routes[("ANY", "/sla/quote")]  # public
@@ -266,8 +273,35 @@ def test_alarms_watch_every_failure_queue_and_the_repairs() -> None:
     }
 
 
+def indexes() -> dict[str, dict[str, Any]]:
+    found = resource("TicketsTable")["Properties"]["GlobalSecondaryIndexes"]
+    return {index["IndexName"]: index for index in found}
+
+
 def test_sweeper_index_is_sparse_and_queried_by_arn() -> None:
-    (index,) = resource("TicketsTable")["Properties"]["GlobalSecondaryIndexes"]
+    index = indexes()["DueIndex"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["due_shard", "due_at"]
     grants = {s["Sid"]: s for name, s in statements() if name == "SweeperFunction"}
     assert grants["DueIndex"]["Resource"] == {"Fn::Sub": "${TicketsTable.Arn}/index/DueIndex"}
+
+
+def test_each_metric_has_a_sparse_list_index_projecting_what_a_list_answers() -> None:
+    """Three list indexes (a ticket is on one list per metric, and an item sits in an index
+    once), keyed by list and rank, projecting only what a page shows and filters on, and every
+    attribute definition used by some key (CloudFormation refuses an unused one)."""
+    expected = {
+        "FirstResponseIndex": ("fr", ["plan", "priority"]),
+        "NextReplyIndex": ("nr", ["plan", "priority", "nr_cycle"]),
+        "ResolutionIndex": ("rs", ["plan", "priority"]),
+    }
+    found = indexes()
+    assert set(found) == {"DueIndex", *expected}
+    for name, (prefix, projected) in expected.items():
+        index = found[name]
+        keys = [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]
+        assert keys == [(f"{prefix}_list", "HASH"), (f"{prefix}_rank", "RANGE")]
+        assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected}
+    props = resource("TicketsTable")["Properties"]
+    defined = {d["AttributeName"] for d in props["AttributeDefinitions"]}
+    used = {k["AttributeName"] for i in found.values() for k in i["KeySchema"]}
+    assert defined == used | {k["AttributeName"] for k in props["KeySchema"]}

@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 
 from sla.core.errors import ConfigurationError
 from sla.core.events import TicketEvent
+from sla.core.lists import ListedTicket, ListStatus, list_entries, rank
 from sla.core.notices import Notice, at_expression, check_schedule_name
 from sla.core.signature import SigningSecret, parse_secrets
+from sla.core.terms import MetricName
 from sla.ports import (
     ClaimResult,
     DuplicateDeliveryError,
     Notification,
     StoredTicket,
+    TicketPage,
     TimerInput,
     VersionConflictError,
 )
@@ -106,6 +109,48 @@ class MemoryTicketStore:
                 continue
             found.append((due, ticket_id))
         return [ticket_id for _, ticket_id in sorted(found)]
+
+    def listed(
+        self,
+        metric: MetricName,
+        status: ListStatus,
+        limit: int,
+        after: str | None = None,
+        plan: str | None = None,
+        priority: int | None = None,
+    ) -> TicketPage:
+        """The same entries as the adapter's index, computed from each stored ticket (a scan:
+        the twin has no index), in the same order; filtered pages are always full here."""
+        found: list[tuple[str, ListedTicket]] = []
+        for ticket_id, stored in list(self.tickets.items()):
+            entry = list_entries(stored.state, stored.notices).get(metric)
+            if entry is None or entry.status != status:
+                continue
+            if (plan is not None and entry.plan != plan) or (
+                priority is not None and entry.priority != priority
+            ):
+                continue
+            position = rank(entry.deadline, ticket_id)
+            if after is not None and position <= after:
+                continue
+            found.append(
+                (
+                    position,
+                    ListedTicket(
+                        ticket_id=ticket_id,
+                        metric=metric,
+                        status=status,
+                        cycle=entry.cycle,
+                        deadline=entry.deadline,
+                        plan=entry.plan,
+                        priority=entry.priority,
+                    ),
+                )
+            )
+        found.sort(key=lambda pair: pair[0])
+        page = found[:limit]
+        more = len(found) > limit
+        return TicketPage(tuple(t for _, t in page), page[-1][0] if more else None)
 
 
 class MemoryTimers:

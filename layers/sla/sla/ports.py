@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from sla.core.events import TicketEvent
+from sla.core.lists import ListedTicket, ListStatus
 from sla.core.notices import Notice, NoticeKey
 from sla.core.signature import SigningSecret
 from sla.core.state import TicketState
@@ -25,6 +26,7 @@ from sla.core.terms import MetricName
 from sla.core.view import SlaView
 
 __all__ = [
+    "LIST_LIMIT",
     "TYPES",
     "ClaimResult",
     "DuplicateDeliveryError",
@@ -33,6 +35,7 @@ __all__ = [
     "Publisher",
     "SecretSource",
     "StoredTicket",
+    "TicketPage",
     "TicketStore",
     "TimerInput",
     "TimerScheduler",
@@ -68,6 +71,16 @@ class StoredTicket:
 
 
 ClaimResult = Literal["claimed", "published", "in_flight", "conflict"]
+LIST_LIMIT = 200  # the most tickets a page of a list holds
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    """A page of a list (``sla.core.lists``): its tickets, soonest deadline first, and the
+    position to go on after (a rank), or None when nothing follows."""
+
+    tickets: tuple[ListedTicket, ...]
+    after: str | None = None
 
 
 class TicketStore(Protocol):
@@ -103,6 +116,20 @@ class TicketStore(Protocol):
     ) -> list[str]:
         """Ids of tickets owing a notice due in ``[since, until]`` (the sparse index), leaving out
         tickets written at or after ``changed_before`` (their stream records may be in flight)."""
+
+    def listed(
+        self,
+        metric: MetricName,
+        status: ListStatus,
+        limit: int,
+        after: str | None = None,
+        plan: str | None = None,
+        priority: int | None = None,
+    ) -> TicketPage:
+        """Tickets whose ``metric`` is on list ``status`` (``sla.core.lists``) ranked after
+        ``after``, soonest deadline first, at most ``limit`` (1 to LIST_LIMIT), from an index,
+        never a scan. Unfiltered, a page holds ``limit`` tickets unless it is the last; with
+        ``plan`` or ``priority`` it may hold fewer, even none, while more follow."""
 
 
 # -- timers --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The webhook function's use cases behind one object: ingest a delivery from a source, read a
-ticket, quote a deadline. The handler calls these and maps results and errors to responses."""
+ticket, list tickets by SLA status, quote a deadline. The handler calls these and maps results
+and errors to responses."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sla.app.ingest import Ingest, IngestResult
 from sla.app.quote import quote_terms
 from sla.app.read import read_ticket
 from sla.core.errors import NotFoundError
+from sla.core.lists import TicketList
 from sla.core.policy import Policy
 from sla.core.view import Quote, View
 from sla.ports import TicketStore
@@ -56,6 +58,12 @@ class WebhookService:
     # GET /tickets/{id}/sla
     def read(self, ticket_id: str, now: datetime) -> View:
         return read_ticket(self.policy, self.store, ticket_id, now)
+
+    # GET /tickets?status=...
+    def list_tickets(self, params: Mapping[str, str]) -> TicketList:
+        from sla.app.lists import list_tickets  # not on a webhook's cold start
+
+        return list_tickets(self.policy, self.store, params)
 
     # GET /sla/quote
     def quote(self, params: Mapping[str, str], now: datetime) -> Quote:

@@ -16,6 +16,13 @@ id over ``DUE_SHARDS`` partition keys, so that herds of tickets sharing a deadli
 index writes. Tickets written by the first layout (every event inside the ticket item, one index
 key ``due``) are read as they are and rewritten in this layout by their next write.
 
+The SLA lists (``sla.core.lists``) are three more sparse indexes on the ticket item, one per metric
+(``FirstResponseIndex`` on ``fr_list``/``fr_rank``, ``NextReplyIndex`` on ``nr_*``,
+``ResolutionIndex`` on ``rs_*``): the list attribute is the status and one of ``LIST_SHARDS``
+shards (a hash of the id), the rank the deadline and a hash of the id. Each write of the ticket
+item sets them from its state and notices. A page of a list is one Query per shard, run in
+parallel and merged by rank; the position to go on after is the last rank returned.
+
 The item layout is private to this module; callers see :class:`sla.ports.StoredTicket`.
 """
 
@@ -24,23 +31,35 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sla.aws.clients import LazyClient
 from sla.aws.errors import Cancelled, call
 from sla.core.events import TicketEvent
+from sla.core.lists import ListedTicket, ListStatus, list_entries, rank, rank_deadline
 from sla.core.notices import Notice
 from sla.core.policy import Policy
 from sla.core.state import TicketState, reduce_events
-from sla.ports import ClaimResult, DuplicateDeliveryError, StoredTicket, VersionConflictError
+from sla.core.terms import MetricName
+from sla.ports import (
+    ClaimResult,
+    DuplicateDeliveryError,
+    StoredTicket,
+    TicketPage,
+    VersionConflictError,
+)
 
 __all__ = [
     "DUE_SHARDS",
+    "LIST_INDEXES",
+    "LIST_SHARDS",
     "DynamoTicketStore",
     "delivery_item",
     "due_shard",
     "item_size",
+    "list_shard",
     "ticket_change",
     "ticket_item",
 ]
@@ -51,6 +70,18 @@ NOTICE_PREFIX = "NOTICE#"
 DUE_INDEX = "DueIndex"
 DUE_SHARDS = 32
 LEGACY_DUE_SHARD = "due"  # the first layout's one index key, still read
+# the lists: one sparse index per metric, on attributes of the ticket item with this prefix
+LIST_PREFIX: dict[MetricName, str] = {
+    "first_response": "fr",
+    "next_reply": "nr",
+    "resolution": "rs",
+}
+LIST_INDEXES: dict[MetricName, str] = {
+    "first_response": "FirstResponseIndex",
+    "next_reply": "NextReplyIndex",
+    "resolution": "ResolutionIndex",
+}
+LIST_SHARDS = 16
 SERVICE = "The ticket store"
 
 
@@ -80,6 +111,12 @@ def due_shard(ticket_id: str) -> str:
     """The index partition of a ticket: stable, and spread evenly over ``DUE_SHARDS`` keys."""
     digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
     return f"due#{int.from_bytes(digest[:4], 'big') % DUE_SHARDS:02d}"
+
+
+def list_shard(ticket_id: str) -> int:
+    """The shard of a ticket's list entries: stable, and spread evenly over ``LIST_SHARDS``."""
+    digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % LIST_SHARDS
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -157,7 +194,39 @@ def ticket_item(ticket: StoredTicket, updated_at: datetime) -> dict[str, Any]:
     if ticket.due_at is not None:  # sparse: only tickets that owe a notice are in the index
         item["due_shard"] = {"S": due_shard(ticket.ticket_id)}
         item["due_at"] = {"S": _key(ticket.due_at)}
+    item.update(_list_attributes(ticket))
     return item
+
+
+def _list_attributes(ticket: StoredTicket) -> dict[str, Any]:
+    """The ticket's list entries as the sparse attributes of the list indexes. The cycles on a
+    list are ongoing, all judged by the ticket's current classification: one plan and priority
+    serve every entry's filters."""
+    entries = list_entries(ticket.state, ticket.notices)
+    if not entries:
+        return {}
+    first = next(iter(entries.values()))
+    attributes: dict[str, Any] = {
+        "plan": {"S": first.plan},
+        "priority": {"N": str(first.priority)},
+    }
+    shard = list_shard(ticket.ticket_id)
+    for metric, entry in entries.items():
+        prefix = LIST_PREFIX[metric]
+        attributes[f"{prefix}_list"] = {"S": f"{entry.status}#{shard:02d}"}
+        attributes[f"{prefix}_rank"] = {"S": rank(entry.deadline, ticket.ticket_id)}
+        if entry.cycle != 1:  # first response and resolution have one cycle
+            attributes[f"{prefix}_cycle"] = {"N": str(entry.cycle)}
+    return attributes
+
+
+@dataclass(frozen=True)
+class _ShardPage:
+    """What one shard's Query gave: ``(rank, ticket)`` pairs in rank order, and the rank up to
+    which it looked (None: the shard has nothing after them)."""
+
+    items: list[tuple[str, ListedTicket]]
+    horizon: str | None
 
 
 def delivery_item(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
@@ -389,6 +458,95 @@ class DynamoTicketStore:
             found.extend(self._owing_in(shard, until, since, cutoff))
         found.sort()
         return [ticket_id for _, ticket_id in found]
+
+    def listed(
+        self,
+        metric: MetricName,
+        status: ListStatus,
+        limit: int,
+        after: str | None = None,
+        plan: str | None = None,
+        priority: int | None = None,
+    ) -> TicketPage:
+        """One Query per shard (``Limit`` one more than the page), in parallel, merged by rank.
+        A shard that stopped early (its Limit) bounds what the page may show: nothing ranked
+        after the lowest such horizon, which other shards' items may precede."""
+        from concurrent.futures import ThreadPoolExecutor  # not on a webhook's cold start
+
+        _ = self.client  # made once, before the threads share it
+
+        def query(shard: int) -> _ShardPage:
+            return self._listed_in(metric, status, shard, limit, after, plan, priority)
+
+        with ThreadPoolExecutor(max_workers=LIST_SHARDS) as pool:
+            pages = list(pool.map(query, range(LIST_SHARDS)))
+        horizons = [p.horizon for p in pages if p.horizon is not None]
+        horizon = min(horizons) if horizons else None
+        found = sorted(
+            (pair for p in pages for pair in p.items if horizon is None or pair[0] <= horizon),
+            key=lambda pair: pair[0],
+        )
+        page = found[:limit]
+        if len(found) > limit:
+            following: str | None = page[-1][0]
+        else:
+            following = horizon  # everything up to it was seen, in every shard
+        return TicketPage(tuple(t for _, t in page), following)
+
+    def _listed_in(
+        self,
+        metric: MetricName,
+        status: ListStatus,
+        shard: int,
+        limit: int,
+        after: str | None,
+        plan: str | None,
+        priority: int | None,
+    ) -> _ShardPage:
+        prefix = LIST_PREFIX[metric]
+        names = {"#list": f"{prefix}_list", "#rank": f"{prefix}_rank"}
+        values: dict[str, Any] = {":list": {"S": f"{status}#{shard:02d}"}}
+        condition = "#list = :list"
+        if after is not None:
+            condition += " AND #rank > :after"
+            values[":after"] = {"S": after}
+        filters = []
+        if plan is not None:
+            names["#plan"] = "plan"
+            values[":plan"] = {"S": plan}
+            filters.append("#plan = :plan")
+        if priority is not None:
+            names["#priority"] = "priority"
+            values[":priority"] = {"N": str(priority)}
+            filters.append("#priority = :priority")
+        names["#p"], names["#q"], names["#cycle"] = "plan", "priority", f"{prefix}_cycle"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": LIST_INDEXES[metric],
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "pk, #rank, #p, #q, #cycle",
+            "Limit": limit + 1,
+        }
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        page = self._call("query", **kwargs)
+        items = []
+        for item in page.get("Items", []):
+            position = item[f"{prefix}_rank"]["S"]
+            ticket = ListedTicket(
+                ticket_id=item["pk"]["S"].removeprefix("T#"),
+                metric=metric,
+                status=status,
+                cycle=int(item.get(f"{prefix}_cycle", {"N": "1"})["N"]),
+                deadline=rank_deadline(position),
+                plan=item["plan"]["S"],
+                priority=int(item["priority"]["N"]),
+            )
+            items.append((position, ticket))
+        last = page.get("LastEvaluatedKey")
+        return _ShardPage(items, last[f"{prefix}_rank"]["S"] if last else None)
 
     def _owing_in(
         self, shard: str, until: datetime, since: datetime | None, cutoff: str | None
