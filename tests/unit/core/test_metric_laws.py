@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 
 from local.payloads import ticket_event
 from sla import TicketEvent, load_policy, reduce_events
+from sla.aws.store import ticket_from_item, ticket_item
 from sla.core.cycles import counted, judge
 from sla.core.notices import owed
 from sla.core.state import TicketState, apply_event
 from sla.core.terms import Target
+from sla.ports import StoredTicket
 from tests.unit.helpers import utc
 
 POLICY = load_policy("layers/sla/sla/policies/all-metrics.toml")
@@ -157,3 +159,15 @@ def test_a_pause_never_brings_a_deadline_forward(
     assert more.deadline >= fewer.deadline
     assert fewer.warnings[0].at is not None and more.warnings[0].at is not None
     assert more.warnings[0].at >= fewer.warnings[0].at
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=scenarios(), stop=st.integers(1, 15))
+def test_the_ticket_item_gives_back_the_state_it_holds(
+    events: list[TicketEvent], stop: int
+) -> None:
+    """The item leaves out what the model restores (defaults, the classification now while the
+    terms hold it): reading it gives the state written, at every step of a ticket's life."""
+    state = reduce_events(events[:stop], POLICY).model_copy(update={"history": None})
+    ticket = StoredTicket(state.ticket_id, 1, state)
+    assert ticket_from_item(ticket_item(ticket, BASE), POLICY).state == state

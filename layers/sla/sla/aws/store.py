@@ -157,10 +157,13 @@ def _notice(data: dict[str, Any]) -> Notice:
 
 
 def _state_json(state: TicketState) -> str:
-    """The state without what the item holds already (the ticket id, twice)."""
-    return state.model_dump_json(
-        exclude={"history": True, "ticket_id": True, "snapshot": {"id"}}, exclude_none=True
-    )
+    """The state without what the item holds already (the ticket id, twice), without values
+    the model restores when it reads them (defaults, and the classification now while it is the
+    one the terms hold): a typical ticket item stays within one write unit."""
+    exclude: dict[str, Any] = {"history": True, "ticket_id": True, "snapshot": {"id"}}
+    if state.current is not None and state.current == state.derived_current():
+        exclude["current"] = True
+    return state.model_dump_json(exclude=exclude, exclude_none=True, exclude_defaults=True)
 
 
 def _state(text: str, ticket_id: str) -> TicketState:

@@ -99,6 +99,21 @@ class TicketState(BaseModel):
     metrics: dict[MetricName, MetricState] = Field(default_factory=dict)
     history: tuple[HistoryEntry, ...] | None = None
 
+    def derived_current(self) -> Current | None:
+        """The classification now as the terms hold it (what it is while the clock runs)."""
+        if self.terms is None or self.kind == "pending":
+            return None
+        return Current(
+            **self.terms.model_dump(include=set(Classified.model_fields)), kind=self.kind
+        )
+
+    @model_validator(mode="after")
+    def _current(self) -> TicketState:
+        """A stored state leaves out the classification now when the terms hold it."""
+        if self.current is None and self.terms is not None:
+            object.__setattr__(self, "current", self.derived_current())
+        return self
+
     @model_validator(mode="after")
     def _first_layout(self) -> TicketState:
         """A state stored before metrics existed has first response alone: its one cycle is

@@ -230,9 +230,7 @@ def _cycle_view(cycle: Cycle, now: datetime, calendar: BusinessCalendar | None) 
         pauses = cycle.active_pauses()
         if open_pause is not None and open_pause < until:
             pauses = (*pauses, (open_pause, until))
-        used = counted(
-            calendar, cycle.target.clock, cycle.started_at, pauses, until, cycle.merged
-        )
+        used = counted(calendar, cycle.target.clock, cycle.started_at, pauses, until, cycle.merged)
         elapsed = used.total_seconds()
         remaining = cycle.target.duration.total_seconds() - elapsed
     deadline = cycle.deadline
