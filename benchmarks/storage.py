@@ -190,8 +190,13 @@ def first_ticket_item(
         "kind": {"S": state.kind},
         "updated_at": {"S": iso(updated_at)},
     }
-    for name in ("clock_started_at", "warning_at", "deadline", "clock_stopped_at"):
-        value = getattr(state, name)
+    started = state.terms.clock_started_at if state.terms is not None else None
+    for name, value in (
+        ("clock_started_at", started),
+        ("warning_at", state.warning_at),
+        ("deadline", state.deadline),
+        ("clock_stopped_at", state.clock_stopped_at),
+    ):
         if value is not None:
             item[name] = {"S": iso(value)}
     due = due_at(state, frozenset())
@@ -330,10 +335,13 @@ def count_steps(points: list[Point]) -> None:
     original = fold._step
 
     def counting(
-        state: fold.TicketState | None, event: TicketEvent, policy: Policy
+        state: fold.TicketState | None,
+        event: TicketEvent,
+        policy: Policy,
+        keep: int | None = fold.KEEP_CYCLES,
     ) -> tuple[fold.TicketState, fold.HistoryEntry]:
         STEPS[0] += 1
-        return original(state, event, policy)
+        return original(state, event, policy, keep)
 
     fold._step = counting
     try:
