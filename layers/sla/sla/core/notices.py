@@ -131,29 +131,20 @@ def owed(state: TicketState, published: frozenset[NoticeKey]) -> list[Owed]:
             if cycle.kind != "targeted":
                 continue
             n, stop, deadline = cycle.number, cycle.stopped_at, cycle.deadline
+
+            def new(kind: NoticeKind, for_: datetime) -> bool:
+                return (metric, n, kind, for_) not in published  # noqa: B023 - called at once
+
             for w in cycle.warnings:
-                at = w.at
-                if at is None or (stop is not None and stop <= at):
-                    continue
-                if (metric, n, "warning", at) not in published:
-                    result.append(Owed("warning", at, at, metric, n, w.threshold))
+                if w.at is not None and (stop is None or stop > w.at) and new("warning", w.at):
+                    result.append(Owed("warning", w.at, w.at, metric, n, w.threshold))
             if deadline is None:
                 continue
-            if (stop is None or stop > deadline) and (
-                metric,
-                n,
-                "breach",
-                deadline,
-            ) not in published:
+            if (stop is None or stop > deadline) and new("breach", deadline):
                 result.append(Owed("breach", deadline, deadline + BREACH_AFTER, metric, n))
             if stop is not None and stop <= deadline:
                 for m, c, kind, for_ in sorted(published):
-                    if (m, c, kind) == (metric, n, "breach") and (
-                        metric,
-                        n,
-                        "retraction",
-                        for_,
-                    ) not in published:
+                    if (m, c, kind) == (metric, n, "breach") and new("retraction", for_):
                         result.append(Owed("retraction", for_, stop, metric, n))
     return result
 
