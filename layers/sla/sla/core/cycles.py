@@ -15,6 +15,11 @@ reached yet are unknown (None): they depend on when it resumes.
 
 A stopped cycle's deadline is where the clock would have reached its target had it gone on
 running after the stop (so a late stop is judged against a definite instant).
+
+A cycle keeps at most ``MAX_PAUSES`` pauses one by one; past that, the oldest are merged into what
+each clock counted before the end of the last of them (``Merged``), so that a ticket waiting on
+its customer at every exchange keeps a bounded state. Counting then resumes from there; an
+instant reached before it keeps the value an earlier judgement gave it.
 """
 
 from __future__ import annotations
