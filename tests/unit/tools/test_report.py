@@ -427,6 +427,31 @@ def test_only_the_tickets_seen_out_of_order_are_folded_again(
     assert reader.refolded == 1 + (records[3]["ticket"]["id"] != "T-A")
 
 
+def test_a_ticket_folded_again_finds_its_lines_however_their_json_is_spelled(
+    policy: Policy, tmp_path: Path
+) -> None:
+    # Given a ticket whose id is not ASCII, its lines written escaped, raw and with spaces, and
+    # its reply before its creation
+    events = [
+        {**e, "ticket": {**e["ticket"], "id": "T-\u00e9t\u00e9"}}
+        for e in week()
+        if e["ticket"]["id"] == "T-A"
+    ]
+    reply, created = events[1], events[0]
+    lines = [
+        json.dumps(reply),  # {"id": "T-\u00e9t\u00e9"}
+        json.dumps(created, ensure_ascii=False).replace('"id": ', '"id" :  '),
+        json.dumps({**reply, "event_id": "again"}, ensure_ascii=False),
+    ]
+    path = tmp_path / "spelled.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # When the export is read, Then the ticket was folded again from all three lines
+    reader, states = folded(path, policy)
+    assert reader.refolded == 1
+    assert states == reference([reply, created, {**reply, "event_id": "again"}], policy)
+    assert states["T-\u00e9t\u00e9"]["events"] == 3
+
+
 def test_a_delivery_id_used_again_is_a_repeat_as_the_webhook_sees_it(
     policy: Policy, tmp_path: Path
 ) -> None:

@@ -37,6 +37,7 @@ import csv
 import gc
 import io
 import math
+import re
 import sys
 import time
 from array import array
@@ -462,6 +463,7 @@ def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None
 
 
 Parse = Callable[[bytes, Policy, datetime], TicketEvent | None]
+_ID_VALUE = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 Progress = Callable[[str], None]
 
 
@@ -586,6 +588,9 @@ class EventsReader:
         offsets = {tid: array("q") for tid in dirty}
         start = min(t.first for t in dirty.values())
         end = max(t.last for t in dirty.values())
+        # a line without a backslash writes each string in one way only: unless one of its
+        # "id" values is a refolded ticket's, the line is not one of theirs and needs no parse
+        wanted = {tid.encode("utf-8") for tid in dirty}
         stream.seek(start)
         offset = start
         for line in stream:
@@ -593,6 +598,10 @@ class EventsReader:
                 break
             at = offset
             offset += len(line)
+            if b"\\" not in line and not any(
+                m.group(1) in wanted for m in _ID_VALUE.finditer(line)
+            ):
+                continue
             event = self._quiet(line)
             if event is not None and event.ticket.id in offsets:
                 offsets[event.ticket.id].append(at)
