@@ -689,6 +689,22 @@ class TableReader:
         return self.store.events(ticket_id)
 
 
+class _LazyDynamoDB:
+    """The DynamoDB client, made on the first call: inside the store's error translation, so
+    that a missing region or credentials is one of its errors."""
+
+    def __init__(self, **config: Any) -> None:
+        self.config = config
+        self.made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            from sla.aws.clients import client
+
+            self.made = client("dynamodb", connect_timeout=2, read_timeout=10, **self.config)
+        return getattr(self.made, name)
+
+
 # -- building the report ----------------------------------------------------------------------
 
 
@@ -1031,7 +1047,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             region = {"region_name": args.region} if args.region else {}
             report = report_from_table(
-                TableReader(args.table, sides[0].policy, _dynamodb(**region)),
+                TableReader(args.table, sides[0].policy, _LazyDynamoDB(**region)),
                 sides,
                 period,
                 now,
@@ -1042,8 +1058,8 @@ def run(args: argparse.Namespace) -> int:
         _stderr(f"error: cannot read {args.events}: {exc.strerror}")
         return 2
     except SlaError as exc:  # the store's errors, translated once (sla.aws.errors)
-        cause = exc.__cause__
-        why = f" ({type(cause).__name__})" if cause is not None and ":" not in exc.detail else ""
+        cause = exc.__cause__  # an AWS error code is in the detail; anything else, say it
+        why = f": {cause}" if cause is not None and ":" not in exc.detail else ""
         _stderr(f"error: {exc.detail}{why}")
         return 2
     out = io.StringIO()
@@ -1062,19 +1078,3 @@ def run(args: argparse.Namespace) -> int:
         _stderr(f"error: cannot write {exc.filename}: {exc.strerror}")
         return 2
     return 1 if report.problems else 0
-
-
-def _dynamodb(**config: Any) -> Any:
-    """The DynamoDB client, or StoreError when boto3 cannot make one (no region)."""
-    from botocore.exceptions import BotoCoreError
-
-    from sla.aws.clients import client
-
-    try:
-        return client("dynamodb", connect_timeout=2, read_timeout=10, **config)
-    except BotoCoreError as exc:
-        raise _NoClientError(f"cannot reach DynamoDB: {exc}") from None
-
-
-class _NoClientError(SlaError):
-    pass
