@@ -1010,7 +1010,7 @@ def _arguments(args: argparse.Namespace) -> tuple[list[Side], Period, datetime]:
     end = parse_bound(args.end, zone) if args.end else None
     if start is not None and end is not None and end <= start:
         raise ValueError("--to must come after --from")
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)
     if args.now:
         value = datetime.fromisoformat(args.now)
         if value.tzinfo is None or value.utcoffset() is None:

@@ -66,6 +66,8 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
   h2 { break-before: page; }
   section:first-of-type h2 { break-before: auto; }
   tr { break-inside: avoid; }
+  table { font-size: 8pt; }
+  th, td { padding: 2px 4px; white-space: normal; }
 }
 """
 
