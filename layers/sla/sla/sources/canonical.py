@@ -33,7 +33,14 @@ from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
 from sla.ports import SecretSource
 from sla.sources.body import parse_json
 
-__all__ = ["EARLIEST", "FUTURE_TOLERANCE", "Payload", "StandardWebhooksSource"]
+__all__ = [
+    "EARLIEST",
+    "FUTURE_TOLERANCE",
+    "Payload",
+    "StandardWebhooksSource",
+    "canonical_event",
+    "payload_events",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -111,60 +118,71 @@ class StandardWebhooksSource:
             raise UnauthorizedError() from None
 
     def events(self, raw: bytes, delivery_id: str, now: datetime) -> list[TicketEvent]:
-        payload = parse_json(raw)
-        kind = payload.get("type") if isinstance(payload, dict) else None
-        if isinstance(kind, str) and kind not in EVENT_TYPES:
-            return []  # an unknown type: acknowledged and ignored
+        return payload_events(self.policy, parse_json(raw), delivery_id, now)
+
+
+def payload_events(
+    policy: Policy, payload: Any, delivery_id: str, now: datetime
+) -> list[TicketEvent]:
+    """The events of a parsed body: none for an unknown type (acknowledged and ignored), else
+    the one event, checked against the schema and the policy (UnprocessableError)."""
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if isinstance(kind, str) and kind not in EVENT_TYPES:
+        return []  # an unknown type: acknowledged and ignored
+    try:
+        data = Payload.model_validate(payload)
+    except ValidationError as exc:
+        raise UnprocessableError(
+            "The payload does not match the schema.", field_errors(exc)
+        ) from None
+    return [canonical_event(policy, data, delivery_id, now)]
+
+
+def canonical_event(policy: Policy, data: Payload, delivery_id: str, now: datetime) -> TicketEvent:
+    """A body that matches the schema as the canonical event, checked against the policy
+    (plan, priority, environment, product stage) and ``now`` (instants); UnprocessableError
+    with field locations otherwise."""
+    errors: list[dict[str, Any]] = []
+
+    def check(loc: tuple[str, ...], fn: Any, *args: Any) -> Any:
         try:
-            data = Payload.model_validate(payload)
-        except ValidationError as exc:
-            raise UnprocessableError(
-                "The payload does not match the schema.", field_errors(exc)
-            ) from None
-        return [self._event(data, delivery_id, now)]
+            return fn(*args)
+        except ValueError as exc:
+            errors.append({"loc": ["body", *loc], "msg": str(exc), "type": "value_error"})
+            return None
 
-    def _event(self, data: Payload, delivery_id: str, now: datetime) -> TicketEvent:
-        errors: list[dict[str, Any]] = []
-
-        def check(loc: tuple[str, ...], fn: Any, *args: Any) -> Any:
-            try:
-                return fn(*args)
-            except ValueError as exc:
-                errors.append({"loc": ["body", *loc], "msg": str(exc), "type": "value_error"})
-                return None
-
-        t = data.ticket
-        plan = check(("ticket", "plan"), self.policy.normalise_plan, t.plan)
-        check(("ticket", "priority"), self.policy.check_priority, t.priority)
-        environment = check(
-            ("ticket", "environment"),
-            self.policy.check_environment,
-            t.environment or DEFAULT_ENVIRONMENT,
-        )
-        stage = check(
-            ("ticket", "product_stage"),
-            self.policy.check_product_stage,
-            t.product_stage or DEFAULT_PRODUCT_STAGE,
-        )
-        errors += instant_errors(("occurred_at",), data.occurred_at, now)
-        errors += instant_errors(("ticket", "created_at"), t.created_at, now)
-        if errors:
-            raise UnprocessableError("The payload does not match the policy.", errors)
-        return TicketEvent.model_validate(
-            {
-                "event_id": delivery_id,
-                "type": data.type,
-                "occurred_at": data.occurred_at,
-                "ticket": {
-                    "id": t.id,
-                    "created_at": t.created_at,
-                    "plan": plan,
-                    "priority": t.priority,
-                    "environment": environment,
-                    "product_stage": stage,
-                    "status": t.status,
-                },
-                "actor": data.actor.model_dump() if data.actor else {"type": "unknown"},
-                "reason": data.reason,
-            }
-        )
+    t = data.ticket
+    plan = check(("ticket", "plan"), policy.normalise_plan, t.plan)
+    check(("ticket", "priority"), policy.check_priority, t.priority)
+    environment = check(
+        ("ticket", "environment"),
+        policy.check_environment,
+        t.environment or DEFAULT_ENVIRONMENT,
+    )
+    stage = check(
+        ("ticket", "product_stage"),
+        policy.check_product_stage,
+        t.product_stage or DEFAULT_PRODUCT_STAGE,
+    )
+    errors += instant_errors(("occurred_at",), data.occurred_at, now)
+    errors += instant_errors(("ticket", "created_at"), t.created_at, now)
+    if errors:
+        raise UnprocessableError("The payload does not match the policy.", errors)
+    return TicketEvent.model_validate(
+        {
+            "event_id": delivery_id,
+            "type": data.type,
+            "occurred_at": data.occurred_at,
+            "ticket": {
+                "id": t.id,
+                "created_at": t.created_at,
+                "plan": plan,
+                "priority": t.priority,
+                "environment": environment,
+                "product_stage": stage,
+                "status": t.status,
+            },
+            "actor": data.actor.model_dump() if data.actor else {"type": "unknown"},
+            "reason": data.reason,
+        }
+    )

@@ -21,6 +21,7 @@ from typing import IO, Any, NoReturn
 
 from sla.core.policy import Policy, PolicyError, load_policy
 from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE, METRICS, MetricName
+from sla.tools import report
 
 __all__ = ["format_instant", "main", "parse_instant"]
 
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--secret", required=True, help="the Standard Webhooks secret (whsec_...)"
     )
     backfill.add_argument("--file", default="-", help="JSON lines (default: standard input)")
+    report.add_parser(sub)
     return parser
 
 
@@ -234,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _replay(args)
     if args.command == "backfill":
         return _backfill(args)
+    if args.command == "report":
+        return report.run(args)
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:

@@ -1,0 +1,1080 @@
+"""``sla report``: the SLA report of a period, from a JSON-lines export of canonical events or
+from the ticket table, as a short text summary, a self-contained HTML page and CSV; with
+``--what-if FILE``, the same tickets recomputed under a proposed policy, side by side.
+
+How it works, in three layers:
+
+* **Reading** turns the input into each ticket's folded state (:class:`TicketState`), one per
+  policy. From an export, lines are read in order and each event is added to its ticket's state
+  with :func:`apply_event`; only the states are kept, never the events, so memory grows with
+  tickets, not events. An event that comes before its ticket's last one (or repeats an earlier
+  one) marks the ticket for a refold: once the file is read, a second pass over the part of the
+  file between the first and the last line of those tickets notes the byte offsets of their lines
+  (8 bytes a line, for those tickets only), then each is folded again from its own lines with
+  :func:`reduce_events`, one ticket at a time, which also drops repeated delivery ids as the
+  webhook does (an id seen again right after its own event marks the ticket too; an id reused
+  for a later event after other events of the ticket is not noticed: the report does not keep
+  every id). From the table, each ticket item is decoded as the store decodes it
+  (:func:`sla.aws.store.ticket_from_item`), page by page, and tallied at once; the what-if
+  refolds the recorded events (:meth:`DynamoTicketStore.events`) of the period's tickets.
+* **Outcomes**: :func:`outcomes` turns a state into narrow records, one per ticket, metric and
+  cycle (:class:`Outcome`). It is the one place that knows how a state says what happened;
+  everything after it works on outcomes and groups by metric.
+* **Aggregation**: :class:`Tally` counts outcomes by metric, plan and priority, by week, and keeps
+  the response times (for the median and the 90th percentile) and the breaches.
+
+A line of the export is parsed as the webhook parses a body (``sla.sources.canonical``: the schema,
+then the policy's plans, priorities, environments and product stages, then the instants). The
+usual line takes a fast path that validates the same schema straight from the JSON bytes; any line
+it does not accept, or that could parse differently (deeply nested, very long), takes the
+webhook's own path, whose answer is the reference (a test holds the two equal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import io
+import math
+import re
+import sys
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from sla.core.errors import BadRequestError, SlaError, UnprocessableError
+from sla.core.events import TicketEvent
+from sla.core.policy import Policy, PolicyError, load_policy
+from sla.core.state import TicketState, apply_event, reduce_events
+from sla.core.terms import Clock
+from sla.core.view import status_at
+from sla.sources.body import MAX_JSON_DEPTH, parse_json
+from sla.sources.canonical import EARLIEST, FUTURE_TOLERANCE, payload_events
+
+__all__ = [
+    "FIRST_RESPONSE",
+    "METRICS",
+    "EventsReader",
+    "Group",
+    "LineError",
+    "Outcome",
+    "OutcomeStatus",
+    "Period",
+    "Report",
+    "Side",
+    "TableReader",
+    "Tally",
+    "add_parser",
+    "fast_event",
+    "outcomes",
+    "parse_bound",
+    "percentile",
+    "run",
+    "validated_event",
+    "write_csv",
+]
+
+OutcomeStatus = Literal["met", "breached", "running", "exempt", "no_target", "pending"]
+STATUSES: tuple[OutcomeStatus, ...] = (
+    "met",
+    "breached",
+    "running",
+    "exempt",
+    "no_target",
+    "pending",
+)
+FIRST_RESPONSE = "first_response"
+# the metrics in the order reports show them; others follow by name
+METRICS = (FIRST_RESPONSE, "next_reply", "resolution")
+_US = 1_000_000
+_HOUR_US = 3_600 * _US
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one cycle of one metric of one ticket, as the report needs it.
+
+    ``status`` is the metric's status at the report's instant (``pending``: the ticket's
+    snapshots have not given its creation time or plan yet). ``took`` is the time from the start
+    to the stop in the target's clock (business time without a target); None while running.
+    ``created_at`` is the ticket's creation, which decides the period it belongs to."""
+
+    ticket_id: str
+    metric: str
+    cycle: int
+    plan: str
+    priority: int | None
+    status: OutcomeStatus
+    created_at: datetime | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    deadline: datetime | None
+    target_hours: float | None
+    clock: Clock | None
+    took: timedelta | None
+
+
+def _took(policy: Policy, clock: Clock | None, start: datetime, stop: datetime) -> timedelta:
+    if clock == "elapsed":
+        return stop - start
+    return policy.calendar.business_time_between(start, stop)
+
+
+def outcomes(state: TicketState, policy: Policy, now: datetime) -> list[Outcome]:
+    """The outcomes of a ticket's state at ``now``: today its first response, one cycle.
+
+    ``policy`` is the policy the state was folded by (its calendar measures business time)."""
+    if state.terms is None or state.current is None:
+        created = state.snapshot.created_at
+        return [
+            Outcome(
+                ticket_id=state.ticket_id,
+                metric=FIRST_RESPONSE,
+                cycle=1,
+                plan=state.snapshot.plan or "",
+                priority=None,
+                status="pending",
+                created_at=created,
+                started_at=created,
+                stopped_at=state.clock_stopped_at,
+                deadline=None,
+                target_hours=None,
+                clock=None,
+                took=None,
+            )
+        ]
+    terms = state.terms
+    target = terms.target
+    clock = target.clock if target is not None else None
+    stopped = state.clock_stopped_at
+    started = terms.clock_started_at
+    return [
+        Outcome(
+            ticket_id=state.ticket_id,
+            metric=FIRST_RESPONSE,
+            cycle=1,
+            plan=terms.plan,
+            priority=terms.priority,
+            status=status_at(state, now),  # the status the ticket's SLA view shows at now
+            created_at=started,
+            started_at=started,
+            stopped_at=stopped,
+            deadline=terms.deadline,
+            target_hours=target.hours if target is not None else None,
+            clock=clock,
+            took=None if stopped is None else _took(policy, clock, started, stopped),
+        )
+    ]
+
+
+# -- the period -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Tickets created in ``[start, end)``; an open side is unbounded."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def __contains__(self, instant: datetime) -> bool:
+        return (self.start is None or instant >= self.start) and (
+            self.end is None or instant < self.end
+        )
+
+
+def parse_bound(text: str, zone: ZoneInfo) -> datetime:
+    """A date (its midnight) or an instant; without an offset, wall time in ``zone``. UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date or an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+# -- aggregation ------------------------------------------------------------------------------
+
+
+def percentile(ordered: Sequence[int], q: float) -> float:
+    """The ``q`` quantile of sorted values, interpolated linearly between the closest ranks
+    (Excel's PERCENTILE.INC, numpy's default): the median of 1, 2, 3, 10 is 2.5."""
+    if not ordered:
+        raise ValueError("no values")
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(slots=True)
+class Group:
+    """The counts of one group of outcomes, their response times (µs, by clock) and targets."""
+
+    met: int = 0
+    breached: int = 0
+    running: int = 0
+    exempt: int = 0
+    no_target: int = 0
+    pending: int = 0
+    took: dict[str, list[int]] = field(default_factory=dict)
+    targets: Counter[tuple[float, str]] = field(default_factory=Counter)
+    _sorted: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        status = outcome.status
+        if status == "met":
+            self.met += 1
+        elif status == "breached":
+            self.breached += 1
+        elif status == "running":
+            self.running += 1
+        elif status == "exempt":
+            self.exempt += 1
+        elif status == "no_target":
+            self.no_target += 1
+        else:
+            self.pending += 1
+        if outcome.target_hours is not None and outcome.clock is not None:
+            self.targets[(outcome.target_hours, outcome.clock)] += 1
+        if outcome.took is not None:
+            took = outcome.took
+            us = (took.days * 86_400 + took.seconds) * _US + took.microseconds
+            self.took.setdefault(outcome.clock or "business", []).append(us)
+            self._sorted.clear()
+
+    @property
+    def tickets(self) -> int:
+        return self.met + self.breached + self.running + self.exempt + self.no_target + self.pending
+
+    @property
+    def achievement(self) -> float | None:
+        """Met among those judged (met or breached); None when none is."""
+        judged = self.met + self.breached
+        return self.met / judged if judged else None
+
+    @property
+    def target(self) -> tuple[float, str] | None:
+        """The target most of the group's tickets had (hours, clock), or None."""
+        return self.targets.most_common(1)[0][0] if self.targets else None
+
+    @property
+    def clock(self) -> str:
+        """The clock its times are measured in: its target's, else business time."""
+        target = self.target
+        return target[1] if target is not None else "business"
+
+    def times(self) -> list[int]:
+        """The response times (µs) in the group's clock, sorted."""
+        clock = self.clock
+        done = self._sorted.get(clock)
+        if done is None:
+            done = self._sorted[clock] = sorted(self.took.get(clock, ()))
+        return done
+
+    def quantile_hours(self, q: float) -> float | None:
+        values = self.times()
+        return percentile(values, q) / _HOUR_US if values else None
+
+
+GroupKey = tuple[str, str, int | None]  # metric, plan, priority
+
+
+@dataclass(slots=True)
+class Tally:
+    """Outcomes counted by (metric, plan, priority), by metric, by (metric, week of creation in
+    the report's zone, its Monday), and the breaches by metric."""
+
+    zone: ZoneInfo
+    groups: dict[GroupKey, Group] = field(default_factory=dict)
+    totals: dict[str, Group] = field(default_factory=dict)
+    weeks: dict[tuple[str, date], Group] = field(default_factory=dict)
+    breaches: dict[str, list[Outcome]] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        key = (outcome.metric, outcome.plan, outcome.priority)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Group()
+        group.add(outcome)
+        total = self.totals.get(outcome.metric)
+        if total is None:
+            total = self.totals[outcome.metric] = Group()
+        total.add(outcome)
+        if outcome.created_at is not None:
+            local = outcome.created_at.astimezone(self.zone).date()
+            week_key = (outcome.metric, local - timedelta(days=local.weekday()))
+            week = self.weeks.get(week_key)
+            if week is None:
+                week = self.weeks[week_key] = Group()
+            week.add(outcome)
+        if outcome.status == "breached":
+            self.breaches.setdefault(outcome.metric, []).append(outcome)
+
+
+@dataclass(slots=True)
+class Side:
+    """One policy's view of the tickets: its label (the policy file, or "default policy")."""
+
+    label: str
+    policy: Policy
+    tally: Tally
+    tickets: int = 0
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything the summary, the CSV and the page show."""
+
+    period: Period
+    zone: ZoneInfo
+    now: datetime
+    source: str
+    sides: list[Side]
+    undated: int = 0  # pending tickets without a creation time: in no period
+    problems: int = 0  # malformed lines, unreadable items, tickets that did not fold
+
+    @property
+    def current(self) -> Side:
+        return self.sides[0]
+
+    @property
+    def what_if(self) -> Side | None:
+        return self.sides[1] if len(self.sides) > 1 else None
+
+    def metrics(self) -> list[str]:
+        present = {m for side in self.sides for m in side.tally.totals}
+        return sorted(present, key=lambda m: (METRICS.index(m) if m in METRICS else 99, m))
+
+    def group_keys(self, metric: str) -> list[GroupKey]:
+        """The groups of a metric on either side: plans in the current policy's order (then
+        any others by name), priorities ascending, unknown ones last."""
+        keys = {k for side in self.sides for k in side.tally.groups if k[0] == metric}
+        order = {name: i for i, name in enumerate(self.current.policy.config.plans)}
+
+        def rank(key: GroupKey) -> tuple[int, str, int, int]:
+            _, plan, priority = key
+            return (
+                order.get(plan, len(order)),
+                plan,
+                priority is None,
+                priority if priority is not None else 0,
+            )
+
+        return sorted(keys, key=rank)
+
+    def weeks(self, metric: str) -> list[date]:
+        """Every week (its Monday) from the first to the last with tickets of the metric."""
+        found = sorted({w for side in self.sides for (m, w) in side.tally.weeks if m == metric})
+        if not found:
+            return []
+        out, week = [], found[0]
+        while week <= found[-1]:
+            out.append(week)
+            week += timedelta(days=7)
+        return out
+
+
+# -- reading an export of events --------------------------------------------------------------
+
+
+class LineError(ValueError):
+    """A line of the export that is not a canonical event; the message quotes no values."""
+
+
+def _problem(exc: UnprocessableError) -> str:
+    parts = []
+    for error in exc.errors or []:
+        where = ".".join(str(p) for p in error["loc"][1:])  # without the leading "body"
+        parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    return "; ".join(parts) or exc.detail
+
+
+def validated_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
+    """A line of the export as the webhook reads a body (``sla.sources.canonical``): the event,
+    None for an unknown type (ignored), or LineError."""
+    try:
+        record = parse_json(line)
+    except BadRequestError as exc:  # "The body is not valid JSON in UTF-8."
+        raise LineError(exc.detail.removeprefix("The body is ").rstrip(".")) from None
+    if not isinstance(record, dict):
+        raise LineError("expected a JSON object")
+    event_id = record.get("event_id")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 256:
+        raise LineError("event_id: expected a string of 1 to 256 characters")
+    try:
+        events = payload_events(policy, record, event_id, now)
+    except UnprocessableError as exc:
+        raise LineError(_problem(exc)) from None
+    return events[0] if events else None
+
+
+# lines longer than this (a number past Python's 4,300-digit limit), or with more brackets than
+# the depth limit, take the validated path: there the two ways of reading JSON could differ
+_FAST_MAX_BYTES = 4096
+
+
+def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
+    """:func:`validated_event`, about three times faster for the usual line, with the same
+    result: the event is validated straight from the JSON bytes in strict mode (no type is
+    coerced: what the webhook's strict schema accepts and nothing more), then checked for what
+    the event's model allows and the webhook's schema does not (no creation time or plan, an
+    actor without a type, a partial snapshot, a control character in the id) and against the
+    policy and the instants. Any line that fails a check goes the validated way, which gives
+    the answer and its message."""
+    if len(line) > _FAST_MAX_BYTES or line.count(b"{") + line.count(b"[") > MAX_JSON_DEPTH:
+        return validated_event(line, policy, now)
+    try:
+        event = TicketEvent.model_validate_json(line, strict=True)
+    except ValidationError:
+        return validated_event(line, policy, now)  # its message, or an unknown type ignored
+    t = event.ticket
+    created, occurred = t.created_at, event.occurred_at
+    latest = now + FUTURE_TOLERANCE
+    if (
+        created is None
+        or t.plan is None
+        or t.fields is not None
+        or t.origin
+        or not t.id.isprintable()
+        or ("actor" in event.model_fields_set and "type" not in event.actor.model_fields_set)
+        or t.plan not in policy.config.plans
+        or (t.priority is not None and t.priority not in policy.priorities)
+        or t.environment not in policy.environments
+        or t.product_stage not in policy.product_stages
+        or not EARLIEST <= occurred <= latest
+        or not EARLIEST <= created <= latest
+    ):
+        return validated_event(line, policy, now)
+    return event
+
+
+Parse = Callable[[bytes, Policy, datetime], TicketEvent | None]
+_ID_VALUE = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class _Ticket:
+    """What the export reader keeps of a ticket: its states (one per policy; None where the
+    fold failed), the key of its last event, and where its lines are in the file."""
+
+    states: list[TicketState | None]
+    last_at: datetime
+    last_id: str
+    first: int
+    last: int
+    dirty: bool = False
+
+
+class EventsReader:
+    """Folds a JSON-lines export of canonical events into each ticket's state under each policy;
+    memory grows with tickets, not with events (see the module's docstring)."""
+
+    def __init__(
+        self,
+        policies: Sequence[Policy],
+        labels: Sequence[str],
+        now: datetime,
+        *,
+        warn: Callable[[str], None],
+        progress: Progress | None = None,
+        parse: Parse = fast_event,
+    ) -> None:
+        self.policies = list(policies)
+        self.labels = list(labels)
+        self.now = now
+        self.warn = warn
+        self.progress = progress
+        self.parse = parse
+        self.tickets: dict[str, _Ticket] = {}
+        self.lines = 0
+        self.events = 0
+        self.problems = 0
+        self.refolded = 0
+
+    def read(self, path: str | Path) -> None:
+        """Read and fold the whole file (OSError if it cannot be read)."""
+        with open(path, "rb") as stream:
+            enabled = gc.isenabled()
+            gc.disable()  # the fold allocates much and frees little: collections only cost
+            try:
+                self._first_pass(stream)
+                if any(t.dirty for t in self.tickets.values()):
+                    self._refold(stream)
+            finally:
+                if enabled:
+                    gc.enable()
+
+    def _fail(self, where: str, side: int, exc: ValueError) -> None:
+        self.problems += 1
+        under = f" (under {self.labels[side]})" if side else ""
+        self.warn(f"{where}: {exc}{under}")
+
+    def _first_pass(self, stream: IO[bytes]) -> None:
+        tickets, policies, parse, now = self.tickets, self.policies, self.parse, self.now
+        sides = range(len(policies))
+        offset = 0
+        number = 0
+        tick = time.monotonic() + 2.0
+        for line in stream:
+            number += 1
+            at = offset
+            offset += len(line)
+            if not line.strip():
+                continue
+            try:
+                event = parse(line, policies[0], now)
+            except LineError as exc:
+                self.problems += 1
+                self.warn(f"line {number}: {exc}")
+                continue
+            if event is None:
+                continue
+            self.events += 1
+            ticket_id = event.ticket.id
+            ticket = tickets.get(ticket_id)
+            if ticket is None:
+                states: list[TicketState | None] = []
+                for side in sides:
+                    try:
+                        states.append(apply_event(None, event, policies[side]))
+                    except ValueError as exc:
+                        self._fail(f"line {number}", side, exc)
+                        states.append(None)
+                tickets[ticket_id] = _Ticket(states, event.occurred_at, event.event_id, at, at)
+            else:
+                ticket.last = at
+                if ticket.dirty:
+                    continue
+                key = (event.occurred_at, event.event_id)
+                last = (ticket.last_at, ticket.last_id)
+                if key <= last or event.event_id == ticket.last_id:
+                    # a repeat of the last event changes nothing; anything earlier, or an id
+                    # used again: fold the ticket again from all of its lines, deduplicated
+                    ticket.dirty = key != last
+                    continue
+                ticket.last_at, ticket.last_id = key
+                for side in sides:
+                    state = ticket.states[side]
+                    if state is None:
+                        continue
+                    try:
+                        ticket.states[side] = apply_event(state, event, policies[side])
+                    except ValueError as exc:
+                        self._fail(f"line {number}", side, exc)
+                        ticket.states[side] = None
+            if self.progress is not None and number & 0x3FFF == 0 and time.monotonic() > tick:
+                tick = time.monotonic() + 5.0
+                self.progress(f"{number:,} lines, {len(tickets):,} tickets")
+        self.lines = number
+
+    def _refold(self, stream: IO[bytes]) -> None:
+        """Fold again every ticket that saw an event out of order, from its own lines."""
+        dirty = {tid: t for tid, t in self.tickets.items() if t.dirty}
+        offsets = {tid: array("q") for tid in dirty}
+        start = min(t.first for t in dirty.values())
+        end = max(t.last for t in dirty.values())
+        # a line without a backslash writes each string in one way only: unless one of its
+        # "id" values is a refolded ticket's, the line is not one of theirs and needs no parse
+        wanted = {tid.encode("utf-8") for tid in dirty}
+        stream.seek(start)
+        offset = start
+        for line in stream:
+            if offset > end:
+                break
+            at = offset
+            offset += len(line)
+            if b"\\" not in line and not any(
+                m.group(1) in wanted for m in _ID_VALUE.finditer(line)
+            ):
+                continue
+            event = self._quiet(line)
+            if event is not None and event.ticket.id in offsets:
+                offsets[event.ticket.id].append(at)
+        for ticket_id, where in offsets.items():
+            events = []
+            for at in where:
+                stream.seek(at)
+                event = self._quiet(stream.readline())
+                if event is not None:
+                    events.append(event)
+            ticket = dirty[ticket_id]
+            for side, policy in enumerate(self.policies):
+                try:
+                    state = reduce_events(events, policy)
+                except ValueError as exc:
+                    self._fail(f"ticket {ticket_id}", side, exc)
+                    ticket.states[side] = None
+                else:
+                    ticket.states[side] = state.model_copy(update={"history": None})
+            ticket.dirty = False
+            self.refolded += 1
+
+    def _quiet(self, line: bytes) -> TicketEvent | None:
+        """A line's event, or None (its error was reported in the first pass)."""
+        if not line.strip():
+            return None
+        try:
+            return self.parse(line, self.policies[0], self.now)
+        except LineError:
+            return None
+
+    def states(self, side: int) -> Iterator[TicketState]:
+        for ticket in self.tickets.values():
+            state = ticket.states[side]
+            if state is not None:
+                yield state
+
+
+# -- reading the table ------------------------------------------------------------------------
+
+
+class TableReader:
+    """The ticket items of the table, page by page (a Scan of the ticket items only, decoded
+    as the store decodes them), and each ticket's recorded events for the what-if."""
+
+    def __init__(self, table: str, policy: Policy, client: Any = None) -> None:
+        from sla.aws.store import DynamoTicketStore
+
+        self.store = DynamoTicketStore(table, policy, client)
+        self.pages = 0
+        self.items = 0
+
+    def tickets(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(ticket id, item)`` for every ticket item; StoreError / TransientError."""
+        from sla.aws.errors import call
+        from sla.aws.store import TICKET_SK
+
+        kwargs: dict[str, Any] = {
+            "TableName": self.store.table_name,
+            "FilterExpression": "sk = :ticket",
+            "ProjectionExpression": "ticket_id, #version, #state, notices, #events",
+            "ExpressionAttributeNames": {
+                "#version": "version",
+                "#state": "state",
+                "#events": "events",
+            },
+            "ExpressionAttributeValues": {":ticket": {"S": TICKET_SK}},
+        }
+        while True:
+            page = call(self.store.client, "The ticket table", "scan", **kwargs)
+            self.pages += 1
+            for item in page.get("Items", []):
+                self.items += 1
+                yield item.get("ticket_id", {}).get("S", "?"), item
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def state(self, item: dict[str, Any]) -> TicketState:
+        from sla.aws.store import ticket_from_item
+
+        return ticket_from_item(item, self.store.policy).state
+
+    def events(self, ticket_id: str) -> list[TicketEvent]:
+        return self.store.events(ticket_id)
+
+
+class _LazyDynamoDB:
+    """The DynamoDB client, made on the first call: inside the store's error translation, so
+    that a missing region or credentials is one of its errors."""
+
+    def __init__(self, **config: Any) -> None:
+        self.config = config
+        self.made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            from sla.aws.clients import client
+
+            self.made = client("dynamodb", connect_timeout=2, read_timeout=10, **self.config)
+        return getattr(self.made, name)
+
+
+# -- building the report ----------------------------------------------------------------------
+
+
+def _tally(side: Side, states: Iterable[TicketState], period: Period, now: datetime) -> int:
+    """Add the outcomes of the states created in the period; the number of undated ones."""
+    undated = 0
+    for state in states:
+        found = outcomes(state, side.policy, now)
+        created = found[0].created_at if found else None
+        if created is None:
+            undated += 1
+            continue
+        if created not in period:
+            continue
+        side.tickets += 1
+        for outcome in found:
+            side.tally.add(outcome)
+    return undated
+
+
+def report_from_events(
+    path: str | Path,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    *,
+    warn: Callable[[str], None],
+    progress: Progress | None = None,
+    parse: Parse = fast_event,
+    parse_now: datetime | None = None,
+) -> Report:
+    """Read the export and tally each side (OSError if the file cannot be read). Events are
+    checked against ``parse_now`` (default ``now``): none may lie more than 5 minutes after."""
+    reader = EventsReader(
+        [s.policy for s in sides],
+        [s.label for s in sides],
+        parse_now or now,
+        warn=warn,
+        progress=progress,
+        parse=parse,
+    )
+    reader.read(path)
+    undated = [_tally(side, reader.states(i), period, now) for i, side in enumerate(sides)]
+    source = (
+        f"{Path(path).name}: {reader.lines:,} lines, {reader.events:,} events, "
+        f"{len(reader.tickets):,} tickets"
+    )
+    return Report(period, sides[0].tally.zone, now, source, sides, undated[0], reader.problems)
+
+
+def report_from_table(
+    reader: TableReader,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    *,
+    warn: Callable[[str], None],
+    progress: Progress | None = None,
+) -> Report:
+    """Tally the table's tickets (the current side as stored; the what-if from each ticket's
+    recorded events, for the tickets of the period only). StoreError / TransientError."""
+    undated = problems = 0
+    tick = time.monotonic() + 2.0
+    for ticket_id, item in reader.tickets():
+        try:
+            state = reader.state(item)
+        except (ValueError, KeyError, TypeError):
+            problems += 1
+            warn(f"ticket {ticket_id}: an item the store cannot read")
+            continue
+        found = outcomes(state, sides[0].policy, now)
+        created = found[0].created_at if found else None
+        if created is None:
+            undated += 1
+        elif created in period:
+            sides[0].tickets += 1
+            for outcome in found:
+                sides[0].tally.add(outcome)
+            for side in sides[1:]:
+                try:
+                    refolded = reduce_events(reader.events(ticket_id), side.policy)
+                except ValueError as exc:
+                    problems += 1
+                    warn(f"ticket {ticket_id}: {exc} (under {side.label})")
+                    continue
+                side.tickets += 1
+                for outcome in outcomes(refolded, side.policy, now):
+                    side.tally.add(outcome)
+        if progress is not None and time.monotonic() > tick:
+            tick = time.monotonic() + 5.0
+            progress(f"{reader.items:,} tickets read ({reader.pages:,} pages)")
+    source = f"table {reader.store.table_name}: {reader.items:,} tickets"
+    return Report(period, sides[0].tally.zone, now, source, sides, undated, problems)
+
+
+# -- text and CSV -----------------------------------------------------------------------------
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+_COLUMNS = (
+    "tickets",
+    "met",
+    "breached",
+    "running",
+    "achievement",
+    "exempt",
+    "no_target",
+    "pending",
+    "target_hours",
+    "clock",
+    "median_hours",
+    "p90_hours",
+)
+
+
+def _columns(group: Group | None) -> list[str]:
+    if group is None:
+        return [""] * len(_COLUMNS)
+    target = group.target
+    return [
+        str(group.tickets),
+        str(group.met),
+        str(group.breached),
+        str(group.running),
+        _ratio(group.achievement),
+        str(group.exempt),
+        str(group.no_target),
+        str(group.pending),
+        _hours(target[0]) if target else "",
+        group.clock,
+        _hours(group.quantile_hours(0.5)),
+        _hours(group.quantile_hours(0.9)),
+    ]
+
+
+def write_csv(report: Report, out: IO[str]) -> None:
+    """One row per metric, plan and priority: ``plan,priority,metric`` then the current
+    policy's counts, achievement (met / (met + breached), 4 decimals), target and response
+    times (hours, in the group's clock); with a what-if, the same columns again prefixed
+    ``what_if_``."""
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["plan", "priority", "metric", *_COLUMNS]
+    if report.what_if is not None:
+        header += [f"what_if_{c}" for c in _COLUMNS]
+    writer.writerow(header)
+    for metric in report.metrics():
+        for key in report.group_keys(metric):
+            _, plan, priority = key
+            row = [plan, "" if priority is None else str(priority), metric]
+            for side in report.sides:
+                row += _columns(side.tally.groups.get(key))
+            writer.writerow(row)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _h(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}h"
+
+
+def group_label(plan: str, priority: int | None) -> str:
+    name = plan or "(plan unknown)"
+    return f"{name} P{priority}" if priority is not None else name
+
+
+def _when(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def period_text(report: Report) -> str:
+    zone = report.zone
+    start, end = report.period.start, report.period.end
+    if start is None and end is None:
+        return "all tickets"
+    if end is None:
+        return f"tickets created from {_when(start, zone)} ({zone.key})"
+    if start is None:
+        return f"tickets created before {_when(end, zone)} ({zone.key})"
+    return f"tickets created from {_when(start, zone)} to {_when(end, zone)} ({zone.key})"
+
+
+def write_summary(report: Report, out: IO[str]) -> None:
+    """The short text summary: the period, then per metric one line per group and a total."""
+    now = report.now.isoformat().replace("+00:00", "Z")
+    out.write(f"SLA report: {period_text(report)}, judged at {now}\n")
+    out.write(f"source: {report.source}\n")
+    labels = ", ".join(f"{s.label}" for s in report.sides)
+    out.write(f"policies: {labels}\n" if report.what_if else f"policy: {labels}\n")
+    if report.current.tickets == 0:
+        out.write("No tickets were created in this period.\n")
+        return
+    head = f"{'':<26}{'tickets':>8}{'met':>8}{'breached':>9}{'running':>8}{'achieved':>9}"
+    head += f"{'median':>8}{'p90':>8}"
+    if report.what_if is not None:
+        head += f"   what-if:{'met':>7}{'breached':>9}{'achieved':>9}"
+    for metric in report.metrics():
+        out.write(f"\n{metric}\n{head}\n")
+        rows: list[tuple[str, Group | None, Group | None]] = []
+        for key in report.group_keys(metric):
+            rows.append(
+                (
+                    group_label(key[1], key[2]),
+                    report.current.tally.groups.get(key),
+                    report.what_if.tally.groups.get(key) if report.what_if else None,
+                )
+            )
+        rows.append(
+            (
+                "all",
+                report.current.tally.totals.get(metric),
+                report.what_if.tally.totals.get(metric) if report.what_if else None,
+            )
+        )
+        for label, group, other in rows:
+            line = f"  {label:<24}"
+            if group is None:
+                line += f"{'-':>8}" * 3 + f"{'-':>9}{'-':>8}{'-':>9}{'-':>8}{'-':>8}"
+            else:
+                line += (
+                    f"{group.tickets:>8,}{group.met:>8,}{group.breached:>9,}{group.running:>8,}"
+                    f"{_pct(group.achievement):>9}{_h(group.quantile_hours(0.5)):>8}"
+                    f"{_h(group.quantile_hours(0.9)):>8}"
+                )
+            if report.what_if is not None:
+                line += " " * 12
+                if other is None:
+                    line += f"{'-':>7}{'-':>9}{'-':>9}"
+                else:
+                    line += f"{other.met:>7,}{other.breached:>9,}{_pct(other.achievement):>9}"
+            out.write(line.rstrip() + "\n")
+    notes = []
+    if report.undated:
+        notes.append(f"{report.undated:,} pending tickets without a creation time are in no period")
+    if report.problems:
+        notes.append(f"problems: {report.problems:,}, reported on standard error")
+    for note in notes:
+        out.write(f"\n{note}\n")
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``sla report`` on the ``sla`` command's subparsers."""
+    report = sub.add_parser(
+        "report",
+        help="the SLA report of a period: summary, HTML page with charts, CSV; with a what-if",
+        description=(
+            "The SLA report of the tickets created in [--from, --to), from an export of "
+            "canonical events (--events) or from the ticket table (--table). Prints a short "
+            "summary; --html and --csv write the page and the table. --what-if recomputes the "
+            "same tickets under a proposed policy, shown beside the current one."
+        ),
+    )
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--events", metavar="FILE", help="JSON lines: canonical events")
+    source.add_argument("--table", metavar="NAME", help="the DynamoDB ticket table")
+    report.add_argument("--policy", metavar="FILE", help="the current policy (default: shipped)")
+    report.add_argument("--what-if", metavar="FILE", help="a proposed policy, shown beside")
+    report.add_argument("--from", dest="start", metavar="WHEN", help="date or instant (incl.)")
+    report.add_argument("--to", dest="end", metavar="WHEN", help="date or instant (excluded)")
+    report.add_argument("--zone", metavar="IANA", help="zone of dates (default: the policy's)")
+    report.add_argument("--now", metavar="INSTANT", help="judge running tickets then")
+    report.add_argument("--html", metavar="FILE", help="write the HTML page")
+    report.add_argument("--csv", metavar="FILE", help="write the CSV table")
+    report.add_argument("--region", help="AWS region of the table")
+
+
+def _stderr(message: str) -> None:
+    print(f"sla report: {message}", file=sys.stderr, flush=True)
+
+
+def _label(path: str | None) -> str:
+    return Path(path).name if path else "default policy"
+
+
+def _arguments(args: argparse.Namespace) -> tuple[list[Side], Period, datetime]:
+    """The sides, the period and the instant, or ValueError / PolicyError."""
+    policies = [load_policy(args.policy)]
+    labels = [_label(args.policy)]
+    if args.what_if:
+        policies.append(load_policy(args.what_if))
+        labels.append(_label(args.what_if))
+        if labels[1] == labels[0]:
+            labels[1] = f"what-if {labels[1]}"
+    zone_name = args.zone or policies[0].config.calendar.timezone
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {zone_name!r}") from None
+    start = parse_bound(args.start, zone) if args.start else None
+    end = parse_bound(args.end, zone) if args.end else None
+    if start is not None and end is not None and end <= start:
+        raise ValueError("--to must come after --from")
+    now = datetime.now(UTC).replace(microsecond=0)
+    if args.now:
+        value = datetime.fromisoformat(args.now)
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"--now needs a timezone: {args.now!r} (add Z or an offset)")
+        now = value.astimezone(UTC)
+    sides = [Side(label, p, Tally(zone)) for label, p in zip(labels, policies, strict=True)]
+    return sides, Period(start, end), now
+
+
+def _write(path: str, text: str) -> None:
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``sla report``: 0 done, 1 done with problems (reported on standard error), 2 nothing
+    could be reported (bad arguments or policy, an unreadable file or table)."""
+    try:
+        sides, period, now = _arguments(args)
+    except (PolicyError, ValueError) as exc:
+        _stderr(f"error: {exc}")
+        return 2
+    try:
+        if args.events:
+            wall_now = datetime.now(UTC)
+            report = report_from_events(
+                args.events,
+                sides,
+                period,
+                now,
+                warn=_stderr,
+                progress=_stderr,
+                parse_now=max(now, wall_now),
+            )
+        else:
+            region = {"region_name": args.region} if args.region else {}
+            report = report_from_table(
+                TableReader(args.table, sides[0].policy, _LazyDynamoDB(**region)),
+                sides,
+                period,
+                now,
+                warn=_stderr,
+                progress=_stderr,
+            )
+    except OSError as exc:
+        _stderr(f"error: cannot read {args.events}: {exc.strerror}")
+        return 2
+    except SlaError as exc:  # the store's errors, translated once (sla.aws.errors)
+        cause = exc.__cause__  # an AWS error code is in the detail; anything else, say it
+        why = f": {cause}" if cause is not None and ":" not in exc.detail else ""
+        _stderr(f"error: {exc.detail}{why}")
+        return 2
+    out = io.StringIO()
+    write_summary(report, out)
+    sys.stdout.write(out.getvalue())
+    try:
+        if args.csv:
+            text = io.StringIO()
+            write_csv(report, text)
+            _write(args.csv, text.getvalue())
+        if args.html:
+            from sla.tools.report_html import render
+
+            _write(args.html, render(report))
+    except OSError as exc:
+        _stderr(f"error: cannot write {exc.filename}: {exc.strerror}")
+        return 2
+    return 1 if report.problems else 0
