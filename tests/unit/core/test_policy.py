@@ -278,3 +278,12 @@ def test_a_metric_the_policy_does_not_define_is_an_error_naming_its_metrics(
         policy.deadline(WED_0959_CET, plan="professional", metric="next_reply")
     with pytest.raises(ValueError, match=r"^unknown metric; the policy's metrics: first_response$"):
         policy.deadline(WED_0959_CET, plan="professional", metric=cast(MetricName, "reply"))
+
+
+def test_a_bool_priority_is_refused_even_after_its_integer_was_classified(policy: Policy) -> None:
+    """The classifications are remembered by their arguments, and True == 1 in Python."""
+    assert policy.classify("professional", 1).priority == 1
+    with pytest.raises(ValueError, match="unknown priority"):
+        policy.classify("professional", True)
+    with pytest.raises(ValueError, match="unknown priority"):
+        policy.classify("professional", 2, agent_priority=True)

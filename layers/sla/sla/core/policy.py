@@ -253,6 +253,8 @@ class Policy:
         self._rules: dict[tuple[str, int | None, str, str], tuple[bool, int]] = {}
         # the same for the other metrics, keyed by the metric first
         self._metric_rules: dict[tuple[str, str, int | None, str, str], tuple[bool, int]] = {}
+        # the classifications made, by their arguments (the fold classifies at every event)
+        self._classified: dict[tuple[Any, ...], Classification] = {}
         # (plan, priority) -> (target, duration µs, warning µs)
         self._targets: dict[tuple[str, int], tuple[Target, int, int]] = {}
         for name, plan in config.plans.items():
@@ -320,6 +322,32 @@ class Policy:
 
         ``agent_priority`` is an agent's explicit choice; it wins over the automatic rules.
         """
+        key = (plan, priority, environment, product_stage, agent_priority)
+        # True == 1 would find 1's classification: a bool is never looked up (it is refused)
+        cached = not isinstance(priority, bool) and not isinstance(agent_priority, bool)
+        known = self._classified.get(key) if cached else None
+        if known is not None:
+            return known
+        classification = self._classify(
+            plan,
+            priority,
+            environment=environment,
+            product_stage=product_stage,
+            agent_priority=agent_priority,
+        )
+        if cached and len(self._classified) < _RULE_CACHE_SIZE:
+            self._classified[key] = classification
+        return classification
+
+    def _classify(
+        self,
+        plan: str,
+        priority: int | None,
+        *,
+        environment: str,
+        product_stage: str,
+        agent_priority: int | None,
+    ) -> Classification:
         name = self.normalise_plan(plan)
         self.check_priority(priority)
         self.check_priority(agent_priority)

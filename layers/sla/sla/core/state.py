@@ -170,10 +170,30 @@ _CLASSIFIED = ("plan", "requested_priority", "priority", "priority_reason", "kin
 _SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
+# the classification now, one model per distinct classification (the fold's hot path)
+_CURRENT: dict[Classification, Current] = {}
+_CURRENT_MAX = 4096
+
+
+def _current(c: Classification) -> Current:
+    current = _CURRENT.get(c)
+    if current is None:
+        current = Current(**c.classified(), kind=c.kind)
+        if len(_CURRENT) < _CURRENT_MAX:
+            _CURRENT[c] = current
+    return current
+
+
 def _step(
-    state: TicketState | None, event: TicketEvent, policy: Policy, keep: int | None = KEEP_CYCLES
-) -> tuple[TicketState, HistoryEntry]:
-    """Apply one event, the next in order, and say what it changed."""
+    state: TicketState | None,
+    event: TicketEvent,
+    policy: Policy,
+    keep: int | None = KEEP_CYCLES,
+    record: bool = True,
+) -> tuple[TicketState, HistoryEntry | None]:
+    """Apply one event, the next in order, and (``record``) say what it changed. Every model it
+    builds is made of values already checked (the event's, the policy's): they are constructed
+    without validating them again."""
     before = state.snapshot if state is not None else None
     new = event.ticket.merged_onto(before)
     default = policy.config.default_priority
@@ -198,17 +218,18 @@ def _step(
             product_stage=new.product_stage,
             agent_priority=agent,
         )
-        current = Current(**c.classified(), kind=c.kind)
+        current = _current(c)
     changes: dict[str, tuple[Any, Any]] = {}
-    for key in _CLASSIFIED:
-        old = getattr(state.current, key) if state is not None and state.current else None
-        value = getattr(current, key) if current is not None else None
-        if old != value:
-            changes[key] = (old, value)
-    for key in _SNAPSHOT:
-        old = getattr(before, key) if before is not None else None
-        if old != getattr(new, key):
-            changes[key] = (old, getattr(new, key))
+    if record:
+        for key in _CLASSIFIED:
+            old = getattr(state.current, key) if state is not None and state.current else None
+            value = getattr(current, key) if current is not None else None
+            if old != value:
+                changes[key] = (old, value)
+        for key in _SNAPSHOT:
+            old = getattr(before, key) if before is not None else None
+            if old != getattr(new, key):
+                changes[key] = (old, getattr(new, key))
 
     first_response = state.first_response_at if state is not None else None
     if event.type == "ticket.responded" and first_response is None:
@@ -226,8 +247,15 @@ def _step(
     else:
         # running, or stopped while pending: the terms as far as they are known now
         terms = None
-        if c is not None and fr.judged and fr.started_at is not None:
-            terms = Terms(
+        if (
+            state is not None
+            and state.terms is not None
+            and current is state.current
+            and state.metrics.get("first_response") is metrics["first_response"]
+        ):
+            terms = state.terms  # nothing they are made of changed
+        elif c is not None and fr.judged and fr.started_at is not None:
+            terms = Terms.model_construct(
                 **c.classified(),
                 target=fr.target,
                 clock_started_at=fr.started_at,
@@ -236,7 +264,7 @@ def _step(
             )
         kind = c.kind if terms is not None and c is not None else "pending"
         environment, stage = new.environment, new.product_stage
-    after = TicketState(
+    values: dict[str, Any] = dict(
         ticket_id=new.id,
         terms=terms,
         kind=kind,
@@ -253,7 +281,14 @@ def _step(
         last_event_id=event.event_id,
         events=(state.events if state is not None else 0) + 1,
         metrics=metrics,
+        history=None,
     )
+    # a copy of the state read, every field replaced, costs less than building a model
+    after = (
+        TicketState.model_construct(**values) if state is None else state.model_copy(update=values)
+    )
+    if not record:
+        return after, None
     entry = HistoryEntry(
         at=event.occurred_at,
         event=event.type,
@@ -266,6 +301,7 @@ def _step(
 
 
 _CREATION_METRICS = ("first_response", "resolution")
+_NO_CYCLES = MetricState()
 
 
 def _step_metrics(
@@ -286,7 +322,7 @@ def _step_metrics(
     for metric in policy.metrics:
         pause_on = policy.pause_on[metric]
         was, now_paused = before in pause_on, new.status in pause_on
-        ms = state.metrics.get(metric, MetricState()) if state is not None else MetricState()
+        ms = state.metrics.get(metric, _NO_CYCLES) if state is not None else _NO_CYCLES
         cycles = list(ms.cycles)
         if metric in _CREATION_METRICS and not cycles:
             cycles.append(Cycle(number=1, paused_since=at if now_paused else None))
@@ -412,6 +448,10 @@ def _reached(previous: Cycle | None, target: Target | None) -> tuple[datetime | 
 
 def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricState:
     """The metric with at most ``keep`` completed judged cycles in detail (None: all)."""
+    if len(cycles) == len(ms.cycles) and all(
+        a is b for a, b in zip(cycles, ms.cycles, strict=True)
+    ):
+        return ms  # nothing changed (the usual step)
     met, breached = ms.earlier_met, ms.earlier_breached
     if keep is not None:
         completed = [i for i, c in enumerate(cycles) if not c.ongoing and c.judged]
@@ -420,7 +460,9 @@ def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricSt
             breached += cycles[i].breached_by_stop
         drop = set(completed[: max(0, len(completed) - keep)])
         cycles = [c for i, c in enumerate(cycles) if i not in drop]
-    return MetricState(cycles=tuple(cycles), earlier_met=met, earlier_breached=breached)
+    return MetricState.model_construct(
+        cycles=tuple(cycles), earlier_met=met, earlier_breached=breached
+    )
 
 
 def apply_event(state: TicketState | None, event: TicketEvent, policy: Policy) -> TicketState:
@@ -433,7 +475,7 @@ def apply_event(state: TicketState | None, event: TicketEvent, policy: Policy) -
             raise ValueError("an event of another ticket")
         if event.order_key <= state.last_key:
             raise ValueError("the event does not come after the state's last event")
-    return _step(state, event, policy)[0]
+    return _step(state, event, policy, record=False)[0]
 
 
 def reduce_events(
@@ -457,6 +499,7 @@ def reduce_events(
     history: list[HistoryEntry] = []
     for event in ordered:
         state, entry = _step(state, event, policy, keep)
+        assert entry is not None
         history.append(entry)
     assert state is not None
     return state.model_copy(update={"history": tuple(history)})
