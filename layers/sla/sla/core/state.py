@@ -465,17 +465,24 @@ def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricSt
     )
 
 
-def apply_event(state: TicketState | None, event: TicketEvent, policy: Policy) -> TicketState:
+def apply_event(
+    state: TicketState | None,
+    event: TicketEvent,
+    policy: Policy,
+    *,
+    keep: int | None = KEEP_CYCLES,
+) -> TicketState:
     """``state`` with ``event`` added, when the event comes after everything the state has seen
-    (the usual case: no history needed). Raises ValueError for an event of another ticket or one
-    that does not come last (then reduce all of the ticket's events with :func:`reduce_events`).
+    (the usual case: no history needed). ``keep`` as for :func:`reduce_events`. Raises
+    ValueError for an event of another ticket or one that does not come last (then reduce all of
+    the ticket's events with :func:`reduce_events`).
     """
     if state is not None:
         if event.ticket.id != state.ticket_id:
             raise ValueError("an event of another ticket")
         if event.order_key <= state.last_key:
             raise ValueError("the event does not come after the state's last event")
-    return _step(state, event, policy, record=False)[0]
+    return _step(state, event, policy, keep, record=False)[0]
 
 
 def reduce_events(

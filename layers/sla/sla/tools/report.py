@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from sla.core.cycles import counted
 from sla.core.errors import BadRequestError, SlaError, UnprocessableError
 from sla.core.events import TicketEvent
 from sla.core.policy import Policy, PolicyError, load_policy
@@ -133,7 +134,10 @@ def _took(policy: Policy, clock: Clock | None, start: datetime, stop: datetime) 
 
 
 def outcomes(state: TicketState, policy: Policy, now: datetime) -> list[Outcome]:
-    """The outcomes of a ticket's state at ``now``: today its first response, one cycle.
+    """The outcomes of a ticket's state at ``now``: its first response, then every cycle of the
+    other metrics the state tracks (next reply, resolution). Completed cycles a stored state no
+    longer holds in detail count by their outcome under the ticket's priority now, without
+    times (cycle 0); a state folded for a report keeps every cycle.
 
     ``policy`` is the policy the state was folded by (its calendar measures business time)."""
     if state.terms is None or state.current is None:
@@ -160,7 +164,7 @@ def outcomes(state: TicketState, policy: Policy, now: datetime) -> list[Outcome]
     clock = target.clock if target is not None else None
     stopped = state.clock_stopped_at
     started = terms.clock_started_at
-    return [
+    first = [
         Outcome(
             ticket_id=state.ticket_id,
             metric=FIRST_RESPONSE,
@@ -177,6 +181,67 @@ def outcomes(state: TicketState, policy: Policy, now: datetime) -> list[Outcome]
             took=None if stopped is None else _took(policy, clock, started, stopped),
         )
     ]
+    return first + _cycle_outcomes(state, policy, now, terms.clock_started_at)
+
+
+def _cycle_outcomes(
+    state: TicketState, policy: Policy, now: datetime, created: datetime
+) -> list[Outcome]:
+    result: list[Outcome] = []
+    for metric, ms in state.metrics.items():
+        if metric == FIRST_RESPONSE:
+            continue
+        plan = state.current.plan if state.current is not None else state.plan
+        priority = state.current.priority if state.current is not None else None
+        earlier: tuple[tuple[OutcomeStatus, int], ...] = (
+            ("met", ms.earlier_met),
+            ("breached", ms.earlier_breached),
+        )
+        for outcome, count in earlier:
+            result.extend(
+                Outcome(state.ticket_id, metric, 0, plan, priority, outcome, created, *[None] * 6)
+                for _ in range(count)
+            )
+        for cycle in ms.cycles:
+            if not cycle.judged or cycle.started_at is None:
+                continue
+            target, stop, deadline = cycle.target, cycle.stopped_at, cycle.deadline
+            clock = target.clock if target is not None else None
+            status: OutcomeStatus
+            if cycle.kind == "exempt" or cycle.kind == "no_target":
+                status = cycle.kind
+            elif stop is not None:
+                status = "met" if cycle.met else "breached"
+            else:
+                status = "breached" if deadline is not None and now > deadline else "running"
+            took = None
+            if stop is not None:
+                took = counted(
+                    policy.calendar,
+                    clock or "business",
+                    cycle.started_at,
+                    cycle.active_pauses(),
+                    stop,
+                    cycle.merged,
+                )
+            result.append(
+                Outcome(
+                    ticket_id=state.ticket_id,
+                    metric=metric,
+                    cycle=cycle.number,
+                    plan=plan,
+                    priority=cycle.priority,
+                    status=status,
+                    created_at=created,
+                    started_at=cycle.started_at,
+                    stopped_at=stop,
+                    deadline=deadline,
+                    target_hours=target.hours if target is not None else None,
+                    clock=clock,
+                    took=took,
+                )
+            )
+    return result
 
 
 # -- the period -------------------------------------------------------------------------------
@@ -551,7 +616,7 @@ class EventsReader:
                 states: list[TicketState | None] = []
                 for side in sides:
                     try:
-                        states.append(apply_event(None, event, policies[side]))
+                        states.append(apply_event(None, event, policies[side], keep=None))
                     except ValueError as exc:
                         self._fail(f"line {number}", side, exc)
                         states.append(None)
@@ -573,7 +638,7 @@ class EventsReader:
                     if state is None:
                         continue
                     try:
-                        ticket.states[side] = apply_event(state, event, policies[side])
+                        ticket.states[side] = apply_event(state, event, policies[side], keep=None)
                     except ValueError as exc:
                         self._fail(f"line {number}", side, exc)
                         ticket.states[side] = None
@@ -615,7 +680,7 @@ class EventsReader:
             ticket = dirty[ticket_id]
             for side, policy in enumerate(self.policies):
                 try:
-                    state = reduce_events(events, policy)
+                    state = reduce_events(events, policy, keep=None)
                 except ValueError as exc:
                     self._fail(f"ticket {ticket_id}", side, exc)
                     ticket.states[side] = None
@@ -785,7 +850,7 @@ def report_from_table(
                 sides[0].tally.add(outcome)
             for side in sides[1:]:
                 try:
-                    refolded = reduce_events(reader.events(ticket_id), side.policy)
+                    refolded = reduce_events(reader.events(ticket_id), side.policy, keep=None)
                 except ValueError as exc:
                     problems += 1
                     warn(f"ticket {ticket_id}: {exc} (under {side.label})")
