@@ -11,7 +11,8 @@ function, on werkzeug's threaded server.
   payload limit. Request bodies may be chunked.
 * A handler that raises is answered as API Gateway answers a failed integration (500,
   ``{"message":"Internal Server Error"}``) and echoed to the stack's output.
-* The local-only routes under ``/_local/``: notifications, the clock, the live schedules.
+* The local-only routes under ``/_local/``: notifications, the clock, the live schedules, the
+  SLA report of the stack's tickets.
 
 Connections stay open between requests (HTTP/1.1 keep-alive, pipelining included). The server
 knows HTTP and the stack object (:class:`Stack`), nothing of the product.
@@ -78,6 +79,8 @@ class Stack(Protocol):
     def pump(self, wait: float | None = None) -> bool: ...
 
     def schedules(self) -> list[dict[str, Any]]: ...
+
+    def report(self, start: str | None = None, end: str | None = None) -> str: ...
 
 
 # -- CORS, as the template declares it -------------------------------------------------------
@@ -202,6 +205,7 @@ class LocalApi:
             ("GET", "/_local/clock"): self._clock,
             ("POST", "/_local/clock"): self._advance,
             ("GET", "/_local/schedules"): self._schedules,
+            ("GET", "/_local/report"): self._report,
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -280,6 +284,15 @@ class LocalApi:
 
     def _schedules(self, request: Request) -> Answer:
         return json_answer(200, self.stack.schedules())
+
+    def _report(self, request: Request) -> Answer:
+        """The SLA report of the stack's tickets as ``sla report --html`` draws it; ``from`` and
+        ``to`` as ``--from`` and ``--to``."""
+        try:
+            page = self.stack.report(request.args.get("from"), request.args.get("to"))
+        except ValueError as exc:
+            return json_answer(400, {"error": str(exc)})
+        return Answer(200, [("Content-Type", "text/html; charset=utf-8")], page.encode())
 
 
 def _raw_target(environ: WSGIEnvironment) -> str:

@@ -285,6 +285,28 @@ class LocalStack:
                 if wrote_schedules:
                     self.book.changed()
 
+    def report(self, start: str | None = None, end: str | None = None) -> str:
+        """The SLA report of the stack's own tickets (``GET /_local/report``): ``sla report
+        --table`` on the stack's table at the stack's clock, the same HTML page. ``start`` and
+        ``end`` as ``--from`` and ``--to``; ValueError for a malformed one."""
+        from zoneinfo import ZoneInfo
+
+        from sla import load_policy
+        from sla.tools.report import Period, Side, TableReader, Tally, parse_bound
+        from sla.tools.report import report_from_table as build
+        from sla.tools.report_html import render
+
+        path = os.environ.get("SLA_POLICY_FILE") or None
+        policy = load_policy(path)
+        zone = ZoneInfo(policy.config.calendar.timezone)
+        period = Period(
+            parse_bound(start, zone) if start else None, parse_bound(end, zone) if end else None
+        )
+        side = Side(path or "default policy", policy, Tally(zone))
+        reader = TableReader(TABLE, policy, self.dynamodb)
+        warn = lambda message: self.echo(f"[report] {message}")  # noqa: E731
+        return render(build(reader, [side], period, self.clock.now(), warn=warn))
+
     def schedules(self) -> list[dict[str, Any]]:
         """The live schedules with their ``at()`` and input (``GET /_local/schedules``), every
         page of them."""

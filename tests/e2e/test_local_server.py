@@ -373,8 +373,11 @@ class _FailingStack:
     def schedules(self) -> list[dict[str, Any]]:
         raise KeyError("the listing failed")
 
+    def report(self, start: str | None = None, end: str | None = None) -> str:
+        raise KeyError("the report failed")
 
-@pytest.mark.parametrize("target", [QUOTE, "/_local/schedules"])
+
+@pytest.mark.parametrize("target", [QUOTE, "/_local/schedules", "/_local/report"])
 def test_a_crash_answers_500_as_api_gateway_does_and_is_echoed(target: str) -> None:
     stack = _FailingStack()
     server = LocalServer(stack).start()

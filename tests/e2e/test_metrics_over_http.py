@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -228,3 +230,26 @@ def test_a_ticket_through_every_metric(stack: Stack) -> None:
     # a week later, nothing more went out
     stack.until("2026-12-03T12:00:00Z")
     assert [summary(n) for n in stack.notifications()] == [summary(n) for n in sent]
+
+
+def page(stack: Stack, path: str) -> tuple[int, str, str]:
+    """A GET whose answer is not JSON: its status, content type and text."""
+    try:
+        with urllib.request.urlopen(stack.url + path, timeout=60) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def test_the_stack_serves_the_report_of_its_tickets(stack: Stack) -> None:
+    """After the ticket's life, ``GET /_local/report`` answers the page ``sla report --html``
+    draws for the stack's table: a section per metric, charts, no script; a malformed period is
+    a 400 and a period without tickets says so."""
+    status, kind, text = page(stack, "/_local/report")
+    assert (status, kind.split(";")[0]) == (200, "text/html")
+    for title in ("First response", "Next reply", "Resolution"):
+        assert title in text
+    assert "<svg" in text and "<script" not in text
+    assert page(stack, "/_local/report?from=2027-13-01")[0] == 400
+    status, _, empty = page(stack, "/_local/report?from=2030-01-01")
+    assert status == 200 and "no tickets" in empty.lower()
