@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -170,6 +170,21 @@ _CLASSIFIED = ("plan", "requested_priority", "priority", "priority_reason", "kin
 _SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _built(cls: type[_M], values: dict[str, Any]) -> _M:
+    """A model of values already checked, every field given: what ``model_construct`` does
+    without its per-field bookkeeping (the fold's hot path builds a few per event)."""
+    assert len(values) == len(cls.__pydantic_fields__), "every field is given"
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
 # the classification now, one model per distinct classification (the fold's hot path)
 _CURRENT: dict[Classification, Current] = {}
 _CURRENT_MAX = 4096
@@ -255,12 +270,15 @@ def _step(
         ):
             terms = state.terms  # nothing they are made of changed
         elif c is not None and fr.judged and fr.started_at is not None:
-            terms = Terms.model_construct(
-                **c.classified(),
-                target=fr.target,
-                clock_started_at=fr.started_at,
-                warning_at=fr.warnings[0].at if fr.warnings else None,
-                deadline=fr.deadline,
+            terms = _built(
+                Terms,
+                {
+                    **c.classified(),
+                    "target": fr.target,
+                    "clock_started_at": fr.started_at,
+                    "warning_at": fr.warnings[0].at if fr.warnings else None,
+                    "deadline": fr.deadline,
+                },
             )
         kind = c.kind if terms is not None and c is not None else "pending"
         environment, stage = new.environment, new.product_stage
@@ -283,10 +301,7 @@ def _step(
         metrics=metrics,
         history=None,
     )
-    # a copy of the state read, every field replaced, costs less than building a model
-    after = (
-        TicketState.model_construct(**values) if state is None else state.model_copy(update=values)
-    )
+    after = _built(TicketState, values)
     if not record:
         return after, None
     entry = HistoryEntry(
@@ -460,8 +475,8 @@ def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricSt
             breached += cycles[i].breached_by_stop
         drop = set(completed[: max(0, len(completed) - keep)])
         cycles = [c for i, c in enumerate(cycles) if i not in drop]
-    return MetricState.model_construct(
-        cycles=tuple(cycles), earlier_met=met, earlier_breached=breached
+    return _built(
+        MetricState, {"cycles": tuple(cycles), "earlier_met": met, "earlier_breached": breached}
     )
 
 
