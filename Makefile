@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.sources
 	$(BIN)/python -m benchmarks.metrics
+	$(BIN)/python -m benchmarks.report
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m local.run
