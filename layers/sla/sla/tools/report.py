@@ -23,6 +23,18 @@ How it works, in three layers:
 * **Aggregation**: :class:`Tally` counts outcomes by metric, plan and priority, by week, and keeps
   the response times (for the median and the 90th percentile) and the breaches.
 
+From an export, ``--jobs N`` shares the tickets out among N worker processes by a stable hash of
+their ids (:func:`ticket_share`). Processes are forked (the start method that needs nothing
+pickled or imported again; on a system without fork, Windows, the report runs in one process).
+Each worker reads the whole file but parses only its own tickets' lines, found by a cheap look
+at the bytes (:func:`line_share`; a line the look cannot place, such as one with a backslash,
+is parsed by every worker and kept by the one whose ticket it is), folds and tallies them as
+above, and sends its tallies to the parent, which merges them (:meth:`Tally.merge`: the same
+counts, times and most common targets as one tally of all). A malformed line is reported by the
+worker it was placed with, or by the first worker when the look cannot place it; the parent
+relays the workers' problems in the order of the file and their progress (the slowest one's
+lines). Each worker holds its share of the tickets: memory stays bounded by tickets.
+
 A line of the export is parsed as the webhook parses a body (``sla.sources.canonical``: the schema,
 then the policy's plans, priorities, environments and product stages, then the instants). The
 usual line takes a fast path that validates the same schema straight from the JSON bytes; any line
@@ -37,16 +49,22 @@ import csv
 import gc
 import io
 import math
+import multiprocessing
+import os
 import re
 import sys
 import time
+import traceback
+import zlib
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -75,11 +93,14 @@ __all__ = [
     "TableReader",
     "Tally",
     "add_parser",
+    "default_jobs",
     "fast_event",
+    "line_share",
     "outcomes",
     "parse_bound",
     "percentile",
     "run",
+    "ticket_share",
     "validated_event",
     "write_csv",
 ]
@@ -297,9 +318,13 @@ class Group:
     pending: int = 0
     took: dict[str, list[int]] = field(default_factory=dict)
     targets: Counter[tuple[float, str]] = field(default_factory=Counter)
+    # where each target was first seen (the ticket's place in the input): merging keeps the
+    # order targets were first seen in, which breaks a tie for the most common
+    seen: dict[tuple[float, str], int] = field(default_factory=dict)
     _sorted: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, at: int = 0) -> None:
+        """Count an outcome; ``at`` is its ticket's place in the input (see :meth:`merge`)."""
         status = outcome.status
         if status == "met":
             self.met += 1
@@ -314,12 +339,43 @@ class Group:
         else:
             self.pending += 1
         if outcome.target_hours is not None and outcome.clock is not None:
-            self.targets[(outcome.target_hours, outcome.clock)] += 1
+            key = (outcome.target_hours, outcome.clock)
+            targets = self.targets
+            if key in targets:
+                targets[key] += 1
+            else:
+                targets[key] = 1
+                self.seen[key] = at
         if outcome.took is not None:
             took = outcome.took
             us = (took.days * 86_400 + took.seconds) * _US + took.microseconds
             self.took.setdefault(outcome.clock or "business", []).append(us)
             self._sorted.clear()
+
+    def merge(self, other: Group) -> None:
+        """Add the outcomes another group counted, as if they had been added here: the counts,
+        the times (their lists in another order, sorted where used) and the targets in the
+        order they were first seen in the input (``at``), whatever the order of merging."""
+        self.met += other.met
+        self.breached += other.breached
+        self.running += other.running
+        self.exempt += other.exempt
+        self.no_target += other.no_target
+        self.pending += other.pending
+        for clock, values in other.took.items():
+            self.took.setdefault(clock, []).extend(values)
+        self._sorted.clear()
+        first: dict[tuple[float, str], tuple[int, int]] = {}
+        for source in (self, other):
+            for rank, key in enumerate(source.targets):
+                place = (source.seen.get(key, 0), rank)
+                if key not in first or place < first[key]:
+                    first[key] = place
+        targets: Counter[tuple[float, str]] = Counter()
+        for key in sorted(first, key=first.__getitem__):
+            targets[key] = self.targets[key] + other.targets[key]
+        self.targets = targets
+        self.seen = {key: first[key][0] for key in targets}
 
     @property
     def tickets(self) -> int:
@@ -356,6 +412,7 @@ class Group:
 
 
 GroupKey = tuple[str, str, int | None]  # metric, plan, priority
+_K = TypeVar("_K")
 
 
 @dataclass(slots=True)
@@ -369,25 +426,44 @@ class Tally:
     weeks: dict[tuple[str, date], Group] = field(default_factory=dict)
     breaches: dict[str, list[Outcome]] = field(default_factory=dict)
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, at: int = 0) -> None:
+        """Count an outcome; ``at`` is its ticket's place in the input (see :meth:`merge`)."""
         key = (outcome.metric, outcome.plan, outcome.priority)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group()
-        group.add(outcome)
+        group.add(outcome, at)
         total = self.totals.get(outcome.metric)
         if total is None:
             total = self.totals[outcome.metric] = Group()
-        total.add(outcome)
+        total.add(outcome, at)
         if outcome.created_at is not None:
             local = outcome.created_at.astimezone(self.zone).date()
             week_key = (outcome.metric, local - timedelta(days=local.weekday()))
             week = self.weeks.get(week_key)
             if week is None:
                 week = self.weeks[week_key] = Group()
-            week.add(outcome)
+            week.add(outcome, at)
         if outcome.status == "breached":
             self.breaches.setdefault(outcome.metric, []).append(outcome)
+
+    def merge(self, other: Tally) -> None:
+        """Add what another tally of other tickets counted (:meth:`Group.merge`); the summary,
+        the CSV and the page then show what one tally of all the tickets shows (the breaches
+        come in another order: they are sorted where shown)."""
+        _merge_groups(self.groups, other.groups)
+        _merge_groups(self.totals, other.totals)
+        _merge_groups(self.weeks, other.weeks)
+        for metric, breaches in other.breaches.items():
+            self.breaches.setdefault(metric, []).extend(breaches)
+
+
+def _merge_groups(mine: dict[_K, Group], theirs: dict[_K, Group]) -> None:
+    for key, group in theirs.items():
+        found = mine.get(key)
+        if found is None:
+            found = mine[key] = Group()
+        found.merge(group)
 
 
 @dataclass(slots=True)
@@ -530,6 +606,42 @@ def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None
 Parse = Callable[[bytes, Policy, datetime], TicketEvent | None]
 _ID_VALUE = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 Progress = Callable[[str], None]
+# where a problem is in the input, to report the problems of several readers in order:
+# (0, line number) while reading, then (1, the offset of its ticket's first line) when refolding
+Place = tuple[int, int]
+_TICKET_KEY = re.compile(rb'"ticket"\s*:\s*\{')
+
+
+def ticket_share(ticket_id: str, count: int) -> int:
+    """Which of ``count`` shares a ticket falls in: a stable hash of its id (CRC-32 of its UTF-8
+    bytes; Python's own string hash changes from process to process)."""
+    return zlib.crc32(ticket_id.encode("utf-8", "surrogatepass")) % count
+
+
+def line_share(line: bytes, count: int) -> int | None:
+    """The share of the ticket a line is about, from a cheap look at its bytes, or None when
+    the look cannot tell (the line must be parsed to know). It never names another share than
+    the parsed event's: in valid JSON without a backslash every quote opens or closes a string,
+    so ``"ticket"`` found once is the top-level key; the first ``}`` after its ``{``, with an
+    even number of quotes and no ``{`` between them, ends its object; each ``"id"`` in it is
+    one of its keys, and the ticket's id one of their values (the last, when repeated): if they
+    all fall in one share, so does the ticket. Lines that are not valid JSON fail to parse."""
+    if b"\\" in line or line.count(b'"ticket"') != 1:
+        return None
+    found = _TICKET_KEY.match(line, line.find(b'"ticket"'))
+    if found is None:
+        return None
+    end = line.find(b"}", found.end())
+    inside = line[found.end() : end]
+    if end < 0 or b"{" in inside or inside.count(b'"') % 2:
+        return None  # an object in it, or a brace in a string: not sure where it ends
+    share = None
+    for value in _ID_VALUE.findall(inside):
+        this = zlib.crc32(value) % count
+        if share is not None and this != share:
+            return None
+        share = this
+    return share
 
 
 @dataclass(slots=True)
@@ -547,7 +659,15 @@ class _Ticket:
 
 class EventsReader:
     """Folds a JSON-lines export of canonical events into each ticket's state under each policy;
-    memory grows with tickets, not with events (see the module's docstring)."""
+    memory grows with tickets, not with events (see the module's docstring).
+
+    With ``share=(index, count)`` it keeps only the tickets whose id falls in share ``index`` of
+    ``count`` (:func:`ticket_share`): it reads every line but parses only those a cheap look at
+    the bytes gives to its share (:func:`line_share`), or that the look cannot place, and it
+    reports a malformed line only if the line is its share's, or cannot be placed and its share
+    is the first. ``warn_at`` then gets each problem with its place in the input (:data:`Place`)
+    and ``mark`` is called every 16,384 lines with the lines read and the tickets kept, so that
+    several readers' reports can be merged in order."""
 
     def __init__(
         self,
@@ -558,18 +678,25 @@ class EventsReader:
         warn: Callable[[str], None],
         progress: Progress | None = None,
         parse: Parse = fast_event,
+        share: tuple[int, int] = (0, 1),
+        warn_at: Callable[[Place, str], None] | None = None,
+        mark: Callable[[int, int], None] | None = None,
     ) -> None:
         self.policies = list(policies)
         self.labels = list(labels)
         self.now = now
         self.warn = warn
+        self.warn_at = warn_at or (lambda _, message: warn(message))
         self.progress = progress
+        self.mark = mark
         self.parse = parse
+        self.share = share
         self.tickets: dict[str, _Ticket] = {}
         self.lines = 0
         self.events = 0
         self.problems = 0
         self.refolded = 0
+        self._tick = 0.0
 
     def read(self, path: str | Path) -> None:
         """Read and fold the whole file (OSError if it cannot be read)."""
@@ -584,33 +711,51 @@ class EventsReader:
                 if enabled:
                     gc.enable()
 
-    def _fail(self, where: str, side: int, exc: ValueError) -> None:
+    def _fail(self, place: Place, where: str, side: int, exc: ValueError) -> None:
         self.problems += 1
         under = f" (under {self.labels[side]})" if side else ""
-        self.warn(f"{where}: {exc}{under}")
+        self.warn_at(place, f"{where}: {exc}{under}")
+
+    def _ticked(self, lines: int) -> None:
+        if self.mark is not None:
+            self.mark(lines, len(self.tickets))
+        elif self.progress is not None and time.monotonic() > self._tick:
+            self._tick = time.monotonic() + 5.0
+            self.progress(f"{lines:,} lines, {len(self.tickets):,} tickets")
 
     def _first_pass(self, stream: IO[bytes]) -> None:
         tickets, policies, parse, now = self.tickets, self.policies, self.parse, self.now
+        index, count = self.share
         sides = range(len(policies))
         offset = 0
         number = 0
-        tick = time.monotonic() + 2.0
+        self._tick = time.monotonic() + 2.0
         for line in stream:
             number += 1
             at = offset
             offset += len(line)
+            if number & 0x3FFF == 1 and number > 1:
+                self._ticked(number - 1)
             if not line.strip():
                 continue
+            owner: int | None = index
+            if count > 1:
+                owner = line_share(line, count)
+                if owner is not None and owner != index:
+                    continue  # another share's line
             try:
                 event = parse(line, policies[0], now)
             except LineError as exc:
-                self.problems += 1
-                self.warn(f"line {number}: {exc}")
+                if owner == index or (owner is None and index == 0):
+                    self.problems += 1
+                    self.warn_at((0, number), f"line {number}: {exc}")
                 continue
             if event is None:
                 continue
-            self.events += 1
             ticket_id = event.ticket.id
+            if owner is None and ticket_share(ticket_id, count) != index:
+                continue
+            self.events += 1
             ticket = tickets.get(ticket_id)
             if ticket is None:
                 states: list[TicketState | None] = []
@@ -618,7 +763,7 @@ class EventsReader:
                     try:
                         states.append(apply_event(None, event, policies[side], keep=None))
                     except ValueError as exc:
-                        self._fail(f"line {number}", side, exc)
+                        self._fail((0, number), f"line {number}", side, exc)
                         states.append(None)
                 tickets[ticket_id] = _Ticket(states, event.occurred_at, event.event_id, at, at)
             else:
@@ -640,11 +785,8 @@ class EventsReader:
                     try:
                         ticket.states[side] = apply_event(state, event, policies[side], keep=None)
                     except ValueError as exc:
-                        self._fail(f"line {number}", side, exc)
+                        self._fail((0, number), f"line {number}", side, exc)
                         ticket.states[side] = None
-            if self.progress is not None and number & 0x3FFF == 0 and time.monotonic() > tick:
-                tick = time.monotonic() + 5.0
-                self.progress(f"{number:,} lines, {len(tickets):,} tickets")
         self.lines = number
 
     def _refold(self, stream: IO[bytes]) -> None:
@@ -682,7 +824,7 @@ class EventsReader:
                 try:
                     state = reduce_events(events, policy, keep=None)
                 except ValueError as exc:
-                    self._fail(f"ticket {ticket_id}", side, exc)
+                    self._fail((1, ticket.first), f"ticket {ticket_id}", side, exc)
                     ticket.states[side] = None
                 else:
                     ticket.states[side] = state.model_copy(update={"history": None})
@@ -703,6 +845,14 @@ class EventsReader:
             state = ticket.states[side]
             if state is not None:
                 yield state
+
+    def placed_states(self, side: int) -> Iterator[tuple[int, TicketState]]:
+        """Each state with its ticket's place in the file (the offset of its first line), in
+        the order the tickets came in."""
+        for ticket in self.tickets.values():
+            state = ticket.states[side]
+            if state is not None:
+                yield ticket.first, state
 
 
 # -- reading the table ------------------------------------------------------------------------
@@ -773,10 +923,13 @@ class _LazyDynamoDB:
 # -- building the report ----------------------------------------------------------------------
 
 
-def _tally(side: Side, states: Iterable[TicketState], period: Period, now: datetime) -> int:
-    """Add the outcomes of the states created in the period; the number of undated ones."""
+def _tally(
+    side: Side, states: Iterable[tuple[int, TicketState]], period: Period, now: datetime
+) -> int:
+    """Add the outcomes of the states created in the period (each with its ticket's place in
+    the input); the number of undated ones."""
     undated = 0
-    for state in states:
+    for at, state in states:
         found = outcomes(state, side.policy, now)
         created = found[0].created_at if found else None
         if created is None:
@@ -786,8 +939,38 @@ def _tally(side: Side, states: Iterable[TicketState], period: Period, now: datet
             continue
         side.tickets += 1
         for outcome in found:
-            side.tally.add(outcome)
+            side.tally.add(outcome, at)
     return undated
+
+
+MAX_JOBS = 8
+SMALL_EXPORT = 1 << 20  # bytes: about 3,000 events, read in a fraction of a second
+
+
+def default_jobs() -> int:
+    """The number of CPUs this process may use (its affinity), at most :data:`MAX_JOBS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity outside Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (Linux, macOS; not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@dataclass(slots=True)
+class _Read:
+    """What a reader of the export (all of it, or one share) read and tallied."""
+
+    lines: int
+    events: int
+    tickets: int
+    problems: int
+    undated: int
+    tallies: list[tuple[Tally, int]]  # each side's tally and its number of tickets
 
 
 def report_from_events(
@@ -800,24 +983,232 @@ def report_from_events(
     progress: Progress | None = None,
     parse: Parse = fast_event,
     parse_now: datetime | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Read the export and tally each side (OSError if the file cannot be read). Events are
-    checked against ``parse_now`` (default ``now``): none may lie more than 5 minutes after."""
+    checked against ``parse_now`` (default ``now``): none may lie more than 5 minutes after.
+
+    With ``jobs`` above 1 (where processes can be forked, :func:`can_fork`), that many worker
+    processes each read the file and keep one share of the tickets (:func:`ticket_share`); their
+    tallies are merged, their problems reported once each in the order of the file: the same
+    report, problems and exit status as in one process."""
+    parse_now = parse_now or now
+    enabled = gc.isenabled()
+    gc.disable()  # folding and tallying allocate much and free little (no cycles): with many
+    try:  # tickets held, each collection walks them all for nothing
+        if jobs > 1 and can_fork():
+            read = _read_shared(path, sides, period, now, parse_now, parse, jobs, warn, progress)
+        else:
+            read = _read_alone(path, sides, period, now, parse_now, parse, warn, progress)
+    finally:
+        if enabled:
+            gc.enable()
+    source = (
+        f"{Path(path).name}: {read.lines:,} lines, {read.events:,} events, {read.tickets:,} tickets"
+    )
+    return Report(period, sides[0].tally.zone, now, source, sides, read.undated, read.problems)
+
+
+def _read_alone(
+    path: str | Path,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    parse_now: datetime,
+    parse: Parse,
+    warn: Callable[[str], None],
+    progress: Progress | None,
+) -> _Read:
+    """The export read, folded and tallied into the sides in this process."""
     reader = EventsReader(
         [s.policy for s in sides],
         [s.label for s in sides],
-        parse_now or now,
+        parse_now,
         warn=warn,
         progress=progress,
         parse=parse,
     )
     reader.read(path)
-    undated = [_tally(side, reader.states(i), period, now) for i, side in enumerate(sides)]
-    source = (
-        f"{Path(path).name}: {reader.lines:,} lines, {reader.events:,} events, "
-        f"{len(reader.tickets):,} tickets"
+    undated = [_tally(side, reader.placed_states(i), period, now) for i, side in enumerate(sides)]
+    return _Read(reader.lines, reader.events, len(reader.tickets), reader.problems, undated[0], [])
+
+
+# -- several processes ------------------------------------------------------------------------
+
+_DONE: Place = (2, 0)  # after every place in the input
+
+
+def _read_shared(
+    path: str | Path,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    parse_now: datetime,
+    parse: Parse,
+    jobs: int,
+    warn: Callable[[str], None],
+    progress: Progress | None,
+) -> _Read:
+    """The export read by ``jobs`` worker processes, their tallies merged into the sides."""
+    shares = _read_in_workers(path, sides, period, now, parse_now, parse, jobs, warn, progress)
+    for share in shares:
+        for side, (tally, tickets) in zip(sides, share.tallies, strict=True):
+            side.tally.merge(tally)
+            side.tickets += tickets
+    return _Read(
+        shares[0].lines,
+        sum(s.events for s in shares),
+        sum(s.tickets for s in shares),
+        sum(s.problems for s in shares),
+        sum(s.undated for s in shares),
+        [],
     )
-    return Report(period, sides[0].tally.zone, now, source, sides, undated[0], reader.problems)
+
+
+def _read_in_workers(
+    path: str | Path,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    parse_now: datetime,
+    parse: Parse,
+    jobs: int,
+    warn: Callable[[str], None],
+    progress: Progress | None,
+) -> list[_Read]:
+    """Each share of the tickets read and tallied in its own forked process (forked, so the
+    policies and the parser need not be pickled and nothing is imported again)."""
+    with open(path, "rb"):
+        pass  # cannot be read: OSError here, before any process starts
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # else a worker could write out again what is buffered
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[BaseProcess, Connection]] = []
+    try:
+        for index in range(jobs):
+            receive, send = context.Pipe(duplex=False)
+            process: BaseProcess = context.Process(
+                target=_worker,
+                args=(send, path, sides, period, now, parse_now, parse, (index, jobs)),
+                name=f"sla-report-{index}",
+                daemon=True,
+            )
+            process.start()
+            send.close()  # the worker's end: its exit then ends the pipe
+            workers.append((process, receive))
+        return _gather(workers, warn, progress)
+    except BaseException:
+        for process, _ in workers:
+            if process.is_alive():
+                process.terminate()
+        raise
+    finally:
+        for process, receive in workers:
+            receive.close()
+            process.join()
+
+
+def _worker(
+    send: Connection,
+    path: str | Path,
+    sides: list[Side],
+    period: Period,
+    now: datetime,
+    parse_now: datetime,
+    parse: Parse,
+    share: tuple[int, int],
+) -> None:
+    """A worker process: one share of the tickets, folded and tallied; its problems and how far
+    it got while reading, then its tallies (or its error), sent to the parent."""
+    try:
+        reader = EventsReader(
+            [s.policy for s in sides],
+            [s.label for s in sides],
+            parse_now,
+            warn=lambda _: None,
+            parse=parse,
+            share=share,
+            warn_at=lambda place, message: send.send(("warn", place, message)),
+            mark=lambda lines, tickets: send.send(("mark", (0, lines + 1), lines, tickets)),
+        )
+        reader.read(path)
+        mine = [Side(s.label, s.policy, Tally(s.tally.zone)) for s in sides]
+        undated = [
+            _tally(side, reader.placed_states(i), period, now) for i, side in enumerate(mine)
+        ]
+        tallies = [(side.tally, side.tickets) for side in mine]
+        read = _Read(
+            reader.lines, reader.events, len(reader.tickets), reader.problems, undated[0], tallies
+        )
+        send.send(("done", read))
+    except BaseException as exc:  # handed to the parent, which raises it
+        trace = traceback.format_exc()
+        try:
+            send.send(("error", exc, trace))
+        except Exception:  # an error that cannot be pickled
+            send.send(("error", RuntimeError(str(exc)), trace))
+    finally:
+        send.close()
+
+
+def _gather(
+    workers: list[tuple[BaseProcess, Connection]],
+    warn: Callable[[str], None],
+    progress: Progress | None,
+) -> list[_Read]:
+    """The workers' results, in share order, relaying their problems in the order of the file
+    as soon as no other worker can still report an earlier one, and the progress of the
+    slowest. Raises what a worker raised, or RuntimeError if one ended without an answer."""
+    count = len(workers)
+    held: list[deque[tuple[Place, str]]] = [deque() for _ in range(count)]
+    marks: list[Place] = [(0, 0)] * count  # every problem before it has been sent
+    seen: list[tuple[int, int]] = [(0, 0)] * count  # lines read, tickets kept
+    results: list[_Read | None] = [None] * count
+    open_ends = {receive: index for index, (_, receive) in enumerate(workers)}
+    tick = time.monotonic() + 2.0
+    while open_ends:
+        for end in wait(list(open_ends)):
+            assert isinstance(end, Connection)
+            index = open_ends[end]
+            try:
+                message = end.recv()
+            except EOFError:
+                process = workers[index][0]
+                process.join()
+                raise RuntimeError(
+                    f"a report worker ended unexpectedly (exit status {process.exitcode})"
+                ) from None
+            if message[0] == "warn":
+                held[index].append((message[1], message[2]))
+            elif message[0] == "mark":
+                marks[index], seen[index] = message[1], (message[2], message[3])
+            elif message[0] == "done":
+                results[index], marks[index] = message[1], _DONE
+                del open_ends[end]
+            else:
+                error: BaseException = message[1]
+                error.add_note(f"in a report worker process:\n{message[2]}")
+                raise error
+        _release(held, marks, warn)
+        if progress is not None and time.monotonic() > tick:
+            tick = time.monotonic() + 5.0
+            lines, tickets = min(s[0] for s in seen), sum(s[1] for s in seen)
+            progress(f"{lines:,} lines, {tickets:,} tickets")
+    return [r for r in results if r is not None]
+
+
+def _release(
+    held: list[deque[tuple[Place, str]]], marks: list[Place], warn: Callable[[str], None]
+) -> None:
+    """Warn, in the order of the input, the problems that no worker can still precede."""
+    while True:
+        heads = [(queue[0][0], index) for index, queue in enumerate(held) if queue]
+        if not heads:
+            return
+        place, index = min(heads)
+        if any(place >= mark for other, mark in enumerate(marks) if other != index):
+            return
+        warn(held[index].popleft()[1])
 
 
 def report_from_table(
@@ -1047,6 +1438,25 @@ def add_parser(sub: Any) -> None:
     report.add_argument("--html", metavar="FILE", help="write the HTML page")
     report.add_argument("--csv", metavar="FILE", help="write the CSV table")
     report.add_argument("--region", help="AWS region of the table")
+    report.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help=(
+            f"processes reading an export (default: the CPUs this process may use, at most "
+            f"{MAX_JOBS}; one for a file under {SMALL_EXPORT >> 20} MiB); 1: this process only"
+        ),
+    )
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1: {text!r}")
+    return value
 
 
 def _stderr(message: str) -> None:
@@ -1085,6 +1495,16 @@ def _arguments(args: argparse.Namespace) -> tuple[list[Side], Period, datetime]:
     return sides, Period(start, end), now
 
 
+def _auto_jobs(path: str) -> int:
+    """Without --jobs: one process for a small export (starting workers would cost more than
+    they save), else :func:`default_jobs`."""
+    try:
+        small = os.stat(path).st_size < SMALL_EXPORT
+    except OSError:
+        return 1  # reading it says why
+    return 1 if small else default_jobs()
+
+
 def _write(path: str, text: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
@@ -1108,6 +1528,7 @@ def run(args: argparse.Namespace) -> int:
                 warn=_stderr,
                 progress=_stderr,
                 parse_now=max(now, wall_now),
+                jobs=args.jobs or _auto_jobs(args.events),
             )
         else:
             region = {"region_name": args.region} if args.region else {}
