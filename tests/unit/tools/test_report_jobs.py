@@ -72,7 +72,7 @@ UNKNOWN = 501  # an unknown event type: ignored, as the webhook ignores it
 
 def export(path: Path) -> Path:
     """300 tickets over three weeks under every metric, one event in fifty delivered up to a
-    day late, forty lines repeated (one of them its ticket's last), and the lines above."""
+    day late, forty lines repeated, and the lines above."""
     rng = random.Random(7)
     lines = list(sample_lines(300, weeks=3, late=0.02, policy=load_policy(_all_metrics())))
     for _ in range(40):
