@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from local.payloads import ticket_body
 from sla import Policy, TicketEvent, load_policy, reduce_events
 from sla.core.errors import UnprocessableError
+from sla.tools import export_lines
 from sla.tools.report import (
     FIRST_RESPONSE,
     EventsReader,
@@ -557,6 +558,33 @@ CASES: list[bytes] = [
     line(ticket__id=""),
     line(ticket__id="x" * 257),
     line(ticket__fields=["plan"]),
+    line(ticket__fields=None),
+    line(occurred_at="2026-11-25t10:00:00Z"),
+    line(occurred_at="2026-11-25T10:00:00z"),
+    line(occurred_at="2026-11-25T10:00:00.1234567Z"),
+    line(occurred_at="2026-11-25T10:00:00,5Z"),
+    line(occurred_at="2026-11-25T10:00:60Z"),
+    line(occurred_at="2026-11-25T24:00:00Z"),
+    line(occurred_at="2026-11-25T11:00:00+05:60"),
+    line(occurred_at="2026-11-25T11:00:00+24:00"),
+    line(occurred_at="2026-11-25T11:00:00+0100"),
+    line(occurred_at="2026-11-25T09:00:00-00:00"),
+    line(occurred_at="2026-02-30T10:00:00Z"),
+    line(occurred_at="+2026-11-25T10:00:00Z"),
+    line(ticket__created_at="2026-11-25T10:00Z"),
+    line(ticket__created_at="2026-11-25"),
+    line(ticket__plan="Profes\u0073ional"),
+    line(ticket__plan="professional\u0000"),
+    line(ticket__id="T-\ud83d\ude42"),
+    line(ticket__priority=-1),
+    line(ticket__priority=2**70),
+    line(ticket__status=None),
+    line(ticket__status="PENDING"),
+    line(actor__type="x" * 65),
+    line(actor__id=None),
+    line(actor__id=5),
+    line(ticket=None),
+    line(ticket=[]),
     line(ticket__origin={"plan": "tag"}),
     line(ticket__origin={}),
     line(ticket__extra={"a": [1, 2]}),
@@ -585,12 +613,42 @@ CASES: list[bytes] = [
     b'{"event_id": "\xff"}',
     line() + b" trailing",
     line().replace(b'"priority": 2', b'"priority": 2, "priority": 3'),
+    line().replace(b'"priority": 2', b'"priority": 2, "priority": "3"'),
+    line().replace(b'"priority": 2', b'"priority": "3", "priority": 2'),
+    line().replace(
+        b'"type": "ticket.responded"', b'"type": "ticket.merged", "type": "ticket.responded"'
+    ),
+    line().replace(b'"plan": "professional"', b'"plan": "Profes\\u0073ional"'),
+    line().replace(b'"id": "T-1001"', b'"id": "T-\\ud83d\\ude42"'),
+    line().replace(b'"id": "T-1001"', b'"id": "T-\\u00e9"'),
 ]
 
 
 @pytest.mark.parametrize("raw", CASES, ids=range(len(CASES)))
 def test_the_fast_path_answers_as_the_webhooks_parsing(policy: Policy, raw: bytes) -> None:
     assert outcome_of(fast_event, raw, policy) == outcome_of(validated_event, raw, policy)
+
+
+def test_the_usual_line_takes_the_fast_path(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the webhook's parsing made unavailable
+    def refuse(*_: Any) -> None:
+        raise AssertionError("took the validated path")
+
+    monkeypatch.setattr(export_lines, "validated_event", refuse)
+    # When usual lines are read (an offset, microseconds, a customer without an id, a status)
+    usual = [
+        line(),
+        line(occurred_at="2026-11-25T11:00:00.5+01:00", actor={"type": "customer"}),
+        line(ticket__status="pending", ticket__environment="STAGING", ticket__priority=None),
+    ]
+    # Then each is an event, equal to what the webhook's parsing gives
+    monkeypatch.undo()
+    expected = [outcome_of(validated_event, raw, policy) for raw in usual]
+    monkeypatch.setattr(export_lines, "validated_event", refuse)
+    assert [outcome_of(fast_event, raw, policy) for raw in usual] == expected
+    assert all(kind == "event" for kind, _ in expected)
 
 
 VALUES = st.one_of(

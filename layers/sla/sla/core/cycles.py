@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sla.core.calendar import BusinessCalendar, from_epoch_us, to_epoch_us
 from sla.core.events import StopReason
+from sla.core.models import built, replaced
 from sla.core.terms import Target, TargetKind
 
 __all__ = [
@@ -254,8 +255,11 @@ def judge(
             found.append(instant)
     except OverflowError:
         raise ValueError(_PAST_THE_END) from None
-    warnings = tuple(WarningAt(threshold=f, at=at) for f, at in zip(fractions, found, strict=False))
-    return Judgement(warnings=warnings, deadline=found[-1])
+    warnings = tuple(
+        built(WarningAt, {"threshold": f, "at": at})
+        for f, at in zip(fractions, found, strict=False)
+    )
+    return built(Judgement, {"warnings": warnings, "deadline": found[-1]})
 
 
 def compacted(cycle: Cycle, calendar: BusinessCalendar) -> Cycle:
@@ -278,16 +282,15 @@ def compacted(cycle: Cycle, calendar: BusinessCalendar) -> Cycle:
     if merged is not None:
         business += merged.business_us
         elapsed += merged.elapsed_us
-    return cycle.model_copy(
-        update={
-            "pauses": kept,
-            "merged": Merged(
-                until=until,
-                business_us=business,
-                elapsed_us=elapsed,
-                pauses=len(old) + (merged.pauses if merged is not None else 0),
-            ),
-        }
+    return replaced(
+        cycle,
+        pauses=kept,
+        merged=Merged(
+            until=until,
+            business_us=business,
+            elapsed_us=elapsed,
+            pauses=len(old) + (merged.pauses if merged is not None else 0),
+        ),
     )
 
 

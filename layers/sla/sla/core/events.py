@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from sla.core.models import replaced
 from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
 
 __all__ = [
@@ -91,14 +92,12 @@ class TicketSnapshot(BaseModel):
             return self
         if self.fields is None:
             if self.status is None and earlier.status is not None:
-                return self.model_copy(update={"status": earlier.status})
+                return replaced(self, status=earlier.status)
             return self
         origin = {**earlier.origin, **self.origin}
         changed: dict[str, Any] = {name: getattr(self, name) for name in self.fields}
         known = None if earlier.fields is None else earlier.fields | self.fields
-        return earlier.model_copy(
-            update={**changed, "id": self.id, "fields": known, "origin": origin}
-        )
+        return replaced(earlier, **changed, id=self.id, fields=known, origin=origin)
 
     @property
     def complete(self) -> bool:

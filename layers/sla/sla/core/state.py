@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sla.core.cycles import Cycle, MetricState, WarningAt, compacted, judge
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
+from sla.core.models import built, replaced
 from sla.core.policy import Classification, Policy
 from sla.core.terms import Classified, MetricName, StateKind, Target, TargetKind, Terms
 
@@ -170,21 +171,6 @@ _CLASSIFIED = ("plan", "requested_priority", "priority", "priority_reason", "kin
 _SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _built(cls: type[_M], values: dict[str, Any]) -> _M:
-    """A model of values already checked, every field given: what ``model_construct`` does
-    without its per-field bookkeeping (the fold's hot path builds a few per event)."""
-    assert len(values) == len(cls.__pydantic_fields__), "every field is given"
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
-    return model
-
-
 # the classification now, one model per distinct classification (the fold's hot path)
 _CURRENT: dict[Classification, Current] = {}
 _CURRENT_MAX = 4096
@@ -270,7 +256,7 @@ def _step(
         ):
             terms = state.terms  # nothing they are made of changed
         elif c is not None and fr.judged and fr.started_at is not None:
-            terms = _built(
+            terms = built(
                 Terms,
                 {
                     **c.classified(),
@@ -301,7 +287,7 @@ def _step(
         metrics=metrics,
         history=None,
     )
-    after = _built(TicketState, values)
+    after = built(TicketState, values)
     if not record:
         return after, None
     entry = HistoryEntry(
@@ -317,6 +303,7 @@ def _step(
 
 _CREATION_METRICS = ("first_response", "resolution")
 _NO_CYCLES = MetricState()
+_NEW_CYCLE = Cycle(number=1)
 
 
 def _step_metrics(
@@ -330,65 +317,82 @@ def _step_metrics(
     keep: int | None,
 ) -> dict[MetricName, MetricState]:
     """Every metric of the policy after this event: cycles started, stopped, paused, resumed,
-    and judged again where anything they depend on changed."""
+    and judged again where anything they depend on changed. (The fold's hot path: a metric the
+    event leaves alone is the same object as before.)"""
     at, kind = event.occurred_at, event.type
     before = state.snapshot.status if state is not None else None
+    status = new.status
+    stopping = STOPPING.get(kind)
     result: dict[MetricName, MetricState] = {}
     for metric in policy.metrics:
         pause_on = policy.pause_on[metric]
-        was, now_paused = before in pause_on, new.status in pause_on
+        was, now_paused = before in pause_on, status in pause_on
         ms = state.metrics.get(metric, _NO_CYCLES) if state is not None else _NO_CYCLES
-        cycles = list(ms.cycles)
-        if metric in _CREATION_METRICS and not cycles:
-            cycles.append(Cycle(number=1, paused_since=at if now_paused else None))
-        elif cycles and cycles[-1].ongoing and was != now_paused:
-            last = cycles[-1]
+        old = ms.cycles
+        cycles = list(old)
+        last = cycles[-1] if cycles else None
+        ongoing = last is not None and last.stopped_at is None
+        if last is None and metric in _CREATION_METRICS:
+            last = replaced(_NEW_CYCLE, paused_since=at if now_paused else None)
+            cycles.append(last)
+            ongoing = True
+        elif ongoing and was != now_paused:
+            assert last is not None
             if now_paused:
-                cycles[-1] = last.model_copy(update={"paused_since": at})
+                cycles[-1] = last = replaced(last, paused_since=at)
                 changes[f"{metric}.paused"] = (None, at)
             elif last.paused_since is not None:
                 pauses = (*last.pauses, (last.paused_since, at))
-                cycles[-1] = last.model_copy(update={"pauses": pauses, "paused_since": None})
                 changes[f"{metric}.resumed"] = (last.paused_since, at)
-        stops = metric == "resolution" and kind in ("ticket.solved", "ticket.closed")
-        stops = stops or (metric != "resolution" and kind in STOPPING)
-        if stops and cycles and cycles[-1].ongoing:
-            cycles[-1] = _stopped(cycles[-1], at, STOPPING[kind])
+                cycles[-1] = last = replaced(last, pauses=pauses, paused_since=None)
+        if metric == "resolution":
+            stops = kind == "ticket.solved" or kind == "ticket.closed"
+        else:
+            stops = stopping is not None
+        if stops and ongoing:
+            assert last is not None and stopping is not None
+            cycles[-1] = _stopped(last, at, stopping)
             if metric != "first_response":
-                changes[f"{metric}.stopped"] = (cycles[-1].number, at)
+                changes[f"{metric}.stopped"] = (last.number, at)
         elif metric == "next_reply" and kind == "ticket.customer_replied":
-            if first_response is not None and not (cycles and cycles[-1].ongoing):
+            if first_response is not None and not ongoing:
                 number = ms.count + 1
+                paused_since = at if now_paused else None
                 cycles.append(
-                    Cycle(number=number, started_at=at, paused_since=at if now_paused else None)
+                    replaced(_NEW_CYCLE, number=number, started_at=at, paused_since=paused_since)
                 )
                 changes[f"{metric}.started"] = (number, at)
         elif metric == "resolution" and kind == "ticket.reopened":
-            last = cycles[-1]
+            assert last is not None
             if last.stopped_at is not None:
-                cycles[-1] = last.model_copy(
-                    update={
-                        "pauses": (*last.pauses, (last.stopped_at, at)),
-                        "paused_since": at if now_paused else None,
-                        "stopped_at": None,
-                        "stop_reason": None,
-                    }
+                cycles[-1] = replaced(
+                    last,
+                    pauses=(*last.pauses, (last.stopped_at, at)),
+                    paused_since=at if now_paused else None,
+                    stopped_at=None,
+                    stop_reason=None,
                 )
                 changes[f"{metric}.resumed"] = (last.stopped_at, at)
-        previous = {cycle.number: cycle for cycle in ms.cycles}
+        changed = len(cycles) != len(old)
         for i, cycle in enumerate(cycles):
-            prior = previous.get(cycle.number)
-            # a cycle this very event stopped is judged by the terms the event brings
-            if cycle.ongoing or not cycle.judged or (prior is not None and prior.ongoing):
+            prior = old[i] if i < len(old) else None  # the same cycle before this event
+            # judged again while it runs or is unjudged, and when this very event stopped it
+            # (by the terms the event brings); a stopped cycle keeps its judgement
+            if (
+                cycle.stopped_at is None
+                or cycle.kind is None
+                or (prior is not None and prior.stopped_at is None)
+            ):
                 judged = _judged(cycle, prior, metric, new, c, policy)
                 if (
                     metric != "first_response"
                     and judged.deadline != cycle.deadline
-                    and judged.judged
+                    and judged.kind is not None
                 ):
                     changes[f"{metric}.deadline"] = (cycle.deadline, judged.deadline)
-                cycles[i] = judged
-        result[metric] = _trimmed(ms, cycles, keep)
+                cycle = cycles[i] = judged
+            changed = changed or cycle is not prior
+        result[metric] = _trimmed(ms, cycles, keep) if changed else ms
     return result
 
 
@@ -397,9 +401,7 @@ def _stopped(cycle: Cycle, at: datetime, reason: StopReason) -> Cycle:
     pauses = cycle.pauses
     if cycle.paused_since is not None:
         pauses = (*pauses, (cycle.paused_since, at))
-    return cycle.model_copy(
-        update={"stopped_at": at, "stop_reason": reason, "pauses": pauses, "paused_since": None}
-    )
+    return replaced(cycle, stopped_at=at, stop_reason=reason, pauses=pauses, paused_since=None)
 
 
 def _judged(
@@ -414,9 +416,7 @@ def _judged(
     changed); unjudged while the ticket is pending."""
     start = new.created_at if metric in _CREATION_METRICS else cycle.started_at
     if c is None or start is None:
-        return (
-            cycle.model_copy(update={"started_at": start}) if start != cycle.started_at else cycle
-        )
+        return replaced(cycle, started_at=start) if start != cycle.started_at else cycle
     target = policy.target(metric, c)
     kind: TargetKind = "exempt" if c.kind == "exempt" else "targeted" if target else "no_target"
     if (
@@ -439,7 +439,7 @@ def _judged(
         "deadline": None,
     }
     if target is not None:
-        placed = cycle.model_copy(update={"started_at": start})
+        placed = replaced(cycle, started_at=start)
         j = judge(
             policy.calendar,
             start,
@@ -451,7 +451,7 @@ def _judged(
             reached=_reached(previous, target),
         )
         update["warnings"], update["deadline"] = j.warnings, j.deadline
-    return compacted(cycle.model_copy(update=update), policy.calendar)
+    return compacted(replaced(cycle, **update), policy.calendar)
 
 
 def _reached(previous: Cycle | None, target: Target | None) -> tuple[datetime | None, ...]:
@@ -463,10 +463,6 @@ def _reached(previous: Cycle | None, target: Target | None) -> tuple[datetime | 
 
 def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricState:
     """The metric with at most ``keep`` completed judged cycles in detail (None: all)."""
-    if len(cycles) == len(ms.cycles) and all(
-        a is b for a, b in zip(cycles, ms.cycles, strict=True)
-    ):
-        return ms  # nothing changed (the usual step)
     met, breached = ms.earlier_met, ms.earlier_breached
     if keep is not None:
         completed = [i for i, c in enumerate(cycles) if not c.ongoing and c.judged]
@@ -475,7 +471,7 @@ def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricSt
             breached += cycles[i].breached_by_stop
         drop = set(completed[: max(0, len(completed) - keep)])
         cycles = [c for i, c in enumerate(cycles) if i not in drop]
-    return _built(
+    return built(
         MetricState, {"cycles": tuple(cycles), "earlier_met": met, "earlier_breached": breached}
     )
 

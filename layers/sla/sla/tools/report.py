@@ -35,11 +35,8 @@ worker it was placed with, or by the first worker when the look cannot place it;
 relays the workers' problems in the order of the file and their progress (the slowest one's
 lines). Each worker holds its share of the tickets: memory stays bounded by tickets.
 
-A line of the export is parsed as the webhook parses a body (``sla.sources.canonical``: the schema,
-then the policy's plans, priorities, environments and product stages, then the instants). The
-usual line takes a fast path that validates the same schema straight from the JSON bytes; any line
-it does not accept, or that could parse differently (deeply nested, very long), takes the
-webhook's own path, whose answer is the reference (a test holds the two equal).
+A line of the export is parsed as the webhook parses a body (:mod:`sla.tools.export_lines`): the
+usual line takes a fast path, any other the webhook's own, whose answer is the reference.
 """
 
 from __future__ import annotations
@@ -67,17 +64,14 @@ from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError
-
 from sla.core.cycles import counted
-from sla.core.errors import BadRequestError, SlaError, UnprocessableError
+from sla.core.errors import SlaError
 from sla.core.events import TicketEvent
 from sla.core.policy import Policy, PolicyError, load_policy
 from sla.core.state import TicketState, apply_event, reduce_events
 from sla.core.terms import Clock
 from sla.core.view import status_at
-from sla.sources.body import MAX_JSON_DEPTH, parse_json
-from sla.sources.canonical import EARLIEST, FUTURE_TOLERANCE, payload_events
+from sla.tools.export_lines import LineError, fast_event, validated_event
 
 __all__ = [
     "FIRST_RESPONSE",
@@ -532,77 +526,6 @@ class Report:
 # -- reading an export of events --------------------------------------------------------------
 
 
-class LineError(ValueError):
-    """A line of the export that is not a canonical event; the message quotes no values."""
-
-
-def _problem(exc: UnprocessableError) -> str:
-    parts = []
-    for error in exc.errors or []:
-        where = ".".join(str(p) for p in error["loc"][1:])  # without the leading "body"
-        parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    return "; ".join(parts) or exc.detail
-
-
-def validated_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
-    """A line of the export as the webhook reads a body (``sla.sources.canonical``): the event,
-    None for an unknown type (ignored), or LineError."""
-    try:
-        record = parse_json(line)
-    except BadRequestError as exc:  # "The body is not valid JSON in UTF-8."
-        raise LineError(exc.detail.removeprefix("The body is ").rstrip(".")) from None
-    if not isinstance(record, dict):
-        raise LineError("expected a JSON object")
-    event_id = record.get("event_id")
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 256:
-        raise LineError("event_id: expected a string of 1 to 256 characters")
-    try:
-        events = payload_events(policy, record, event_id, now)
-    except UnprocessableError as exc:
-        raise LineError(_problem(exc)) from None
-    return events[0] if events else None
-
-
-# lines longer than this (a number past Python's 4,300-digit limit), or with more brackets than
-# the depth limit, take the validated path: there the two ways of reading JSON could differ
-_FAST_MAX_BYTES = 4096
-
-
-def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
-    """:func:`validated_event`, about three times faster for the usual line, with the same
-    result: the event is validated straight from the JSON bytes in strict mode (no type is
-    coerced: what the webhook's strict schema accepts and nothing more), then checked for what
-    the event's model allows and the webhook's schema does not (no creation time or plan, an
-    actor without a type, a partial snapshot, a control character in the id) and against the
-    policy and the instants. Any line that fails a check goes the validated way, which gives
-    the answer and its message."""
-    if len(line) > _FAST_MAX_BYTES or line.count(b"{") + line.count(b"[") > MAX_JSON_DEPTH:
-        return validated_event(line, policy, now)
-    try:
-        event = TicketEvent.model_validate_json(line, strict=True)
-    except ValidationError:
-        return validated_event(line, policy, now)  # its message, or an unknown type ignored
-    t = event.ticket
-    created, occurred = t.created_at, event.occurred_at
-    latest = now + FUTURE_TOLERANCE
-    if (
-        created is None
-        or t.plan is None
-        or t.fields is not None
-        or t.origin
-        or not t.id.isprintable()
-        or ("actor" in event.model_fields_set and "type" not in event.actor.model_fields_set)
-        or t.plan not in policy.config.plans
-        or (t.priority is not None and t.priority not in policy.priorities)
-        or t.environment not in policy.environments
-        or t.product_stage not in policy.product_stages
-        or not EARLIEST <= occurred <= latest
-        or not EARLIEST <= created <= latest
-    ):
-        return validated_event(line, policy, now)
-    return event
-
-
 Parse = Callable[[bytes, Policy, datetime], TicketEvent | None]
 _ID_VALUE = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 Progress = Callable[[str], None]
@@ -736,7 +659,7 @@ class EventsReader:
             offset += len(line)
             if number & 0x3FFF == 1 and number > 1:
                 self._ticked(number - 1)
-            if not line.strip():
+            if line.isspace():
                 continue
             owner: int | None = index
             if count > 1:
@@ -805,9 +728,7 @@ class EventsReader:
                 break
             at = offset
             offset += len(line)
-            if b"\\" not in line and not any(
-                m.group(1) in wanted for m in _ID_VALUE.finditer(line)
-            ):
+            if b"\\" not in line and wanted.isdisjoint(_ID_VALUE.findall(line)):
                 continue
             event = self._quiet(line)
             if event is not None and event.ticket.id in offsets:
