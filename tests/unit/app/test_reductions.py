@@ -1,8 +1,10 @@
 """State once (STYLE.md habit 14): a ticket's state is reduced once per delivery on the request
 path, and never again by the stream consumer, the notifier or the sweeper, which read the stored
-state. Counted as steps of the fold (``sla.core.state._step``)."""
+state. Counted as steps of the fold (``sla.core.state.TicketFold.add``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -14,13 +16,13 @@ from tests.unit.world import World
 @pytest.fixture
 def steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     counted: list[str] = []
-    real = state_module._step
+    real = state_module.TicketFold.add
 
-    def counting(*args: object, **kwargs: object) -> object:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         counted.append("step")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(state_module, "_step", counting)
+    monkeypatch.setattr(state_module.TicketFold, "add", counting)
     return counted
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "KEEP_CYCLES",
     "Current",
     "HistoryEntry",
+    "TicketFold",
     "TicketState",
     "apply_event",
     "reduce_events",
@@ -185,215 +186,357 @@ def _current(c: Classification) -> Current:
     return current
 
 
-def _step(
-    state: TicketState | None,
-    event: TicketEvent,
-    policy: Policy,
-    keep: int | None = KEEP_CYCLES,
-    record: bool = True,
-) -> tuple[TicketState, HistoryEntry | None]:
-    """Apply one event, the next in order, and (``record``) say what it changed. Every model it
-    builds is made of values already checked (the event's, the policy's): they are constructed
-    without validating them again."""
-    before = state.snapshot if state is not None else None
-    new = event.ticket.merged_onto(before)
-    default = policy.config.default_priority
-    agent_update = event.type == "ticket.updated" and event.actor.type == "agent"
-    if state is None:
-        requested = new.priority
-        agent = (new.priority or default) if agent_update and event.reason is not None else None
-    else:
-        requested, agent = state.requested, state.agent_priority
-        if new.priority != state.snapshot.priority or (agent_update and event.reason is not None):
-            if agent_update:
-                agent = new.priority if new.priority is not None else default
-            else:
-                requested = new.priority
-    c = None
-    current = None
-    if new.plan is not None:  # pending until a snapshot says the plan
-        c = policy.classify(
-            new.plan,
-            requested,
-            environment=new.environment,
-            product_stage=new.product_stage,
-            agent_priority=agent,
-        )
-        current = _current(c)
-    changes: dict[str, tuple[Any, Any]] = {}
-    if record:
-        for key in _CLASSIFIED:
-            old = getattr(state.current, key) if state is not None and state.current else None
-            value = getattr(current, key) if current is not None else None
-            if old != value:
-                changes[key] = (old, value)
-        for key in _SNAPSHOT:
-            old = getattr(before, key) if before is not None else None
-            if old != getattr(new, key):
-                changes[key] = (old, getattr(new, key))
-
-    first_response = state.first_response_at if state is not None else None
-    if event.type == "ticket.responded" and first_response is None:
-        first_response = event.occurred_at
-        changes["first_response_at"] = (None, event.occurred_at)
-    metrics = _step_metrics(state, event, new, c, first_response, policy, changes, keep)
-    fr = metrics["first_response"].cycles[0]
-    stopped_at, stop_reason = fr.stopped_at, fr.stop_reason
-    if stopped_at is not None and (state is None or state.clock_stopped_at is None):
-        changes["clock_stopped_at"] = (None, stopped_at)
-    if state is not None and state.clock_stopped_at is not None and state.terms is not None:
-        # stopped: the outcome stays judged by the terms in force at the stop
-        terms, kind = state.terms, state.kind
-        environment, stage = state.environment, state.product_stage
-    else:
-        # running, or stopped while pending: the terms as far as they are known now
-        terms = None
-        if (
-            state is not None
-            and state.terms is not None
-            and current is state.current
-            and state.metrics.get("first_response") is metrics["first_response"]
-        ):
-            terms = state.terms  # nothing they are made of changed
-        elif c is not None and fr.judged and fr.started_at is not None:
-            terms = built(
-                Terms,
-                {
-                    **c.classified(),
-                    "target": fr.target,
-                    "clock_started_at": fr.started_at,
-                    "warning_at": fr.warnings[0].at if fr.warnings else None,
-                    "deadline": fr.deadline,
-                },
-            )
-        kind = c.kind if terms is not None and c is not None else "pending"
-        environment, stage = new.environment, new.product_stage
-    values: dict[str, Any] = dict(
-        ticket_id=new.id,
-        terms=terms,
-        kind=kind,
-        environment=environment,
-        product_stage=stage,
-        first_response_at=first_response,
-        clock_stopped_at=stopped_at,
-        stop_reason=stop_reason,
-        current=current,
-        requested=requested,
-        agent_priority=agent,
-        snapshot=new,
-        last_at=event.occurred_at,
-        last_event_id=event.event_id,
-        events=(state.events if state is not None else 0) + 1,
-        metrics=metrics,
-        history=None,
-    )
-    after = built(TicketState, values)
-    if not record:
-        return after, None
-    entry = HistoryEntry(
-        at=event.occurred_at,
-        event=event.type,
-        event_id=event.event_id,
-        actor=event.actor,
-        reason=event.reason,
-        changes=changes,
-    )
-    return after, entry
-
-
 _CREATION_METRICS = ("first_response", "resolution")
 _NO_CYCLES = MetricState()
 _NEW_CYCLE = Cycle(number=1)
 
 
-def _step_metrics(
-    state: TicketState | None,
-    event: TicketEvent,
-    new: TicketSnapshot,
-    c: Classification | None,
-    first_response: datetime | None,
-    policy: Policy,
-    changes: dict[str, tuple[Any, Any]],
-    keep: int | None,
-) -> dict[MetricName, MetricState]:
-    """Every metric of the policy after this event: cycles started, stopped, paused, resumed,
-    and judged again where anything they depend on changed. (The fold's hot path: a metric the
-    event leaves alone is the same object as before.)"""
-    at, kind = event.occurred_at, event.type
-    before = state.snapshot.status if state is not None else None
-    status = new.status
-    stopping = STOPPING.get(kind)
-    result: dict[MetricName, MetricState] = {}
-    for metric in policy.metrics:
-        pause_on = policy.pause_on[metric]
-        was, now_paused = before in pause_on, status in pause_on
-        ms = state.metrics.get(metric, _NO_CYCLES) if state is not None else _NO_CYCLES
-        old = ms.cycles
-        cycles = list(old)
-        last = cycles[-1] if cycles else None
-        ongoing = last is not None and last.stopped_at is None
-        if last is None and metric in _CREATION_METRICS:
-            last = replaced(_NEW_CYCLE, paused_since=at if now_paused else None)
-            cycles.append(last)
-            ongoing = True
-        elif ongoing and was != now_paused:
-            assert last is not None
-            if now_paused:
-                cycles[-1] = last = replaced(last, paused_since=at)
-                changes[f"{metric}.paused"] = (None, at)
-            elif last.paused_since is not None:
-                pauses = (*last.pauses, (last.paused_since, at))
-                changes[f"{metric}.resumed"] = (last.paused_since, at)
-                cycles[-1] = last = replaced(last, pauses=pauses, paused_since=None)
-        if metric == "resolution":
-            stops = kind == "ticket.solved" or kind == "ticket.closed"
+class _MetricFold:
+    """A metric of a fold in progress: its cycles (a list changed in place), the counts of the
+    completed cycles dropped from the detail, and the :class:`MetricState` they make while the
+    metric has not changed since (so that an unchanged metric is the same object)."""
+
+    __slots__ = ("breached", "cycles", "frozen", "met")
+
+    def __init__(self, ms: MetricState) -> None:
+        self.cycles = list(ms.cycles)
+        self.met = ms.earlier_met
+        self.breached = ms.earlier_breached
+        self.frozen: MetricState | None = ms
+
+    def count(self) -> int:
+        return self.cycles[-1].number if self.cycles else 0
+
+    def trim(self, keep: int | None) -> None:
+        """At most ``keep`` completed judged cycles in detail (None: all); older ones counted."""
+        if keep is None:
+            return
+        completed = [
+            i for i, c in enumerate(self.cycles) if c.stopped_at is not None and c.kind is not None
+        ]
+        drop = completed[: max(0, len(completed) - keep)]
+        if not drop:
+            return
+        for i in drop:
+            self.met += self.cycles[i].met
+            self.breached += self.cycles[i].breached_by_stop
+        dropped = set(drop)
+        self.cycles = [c for i, c in enumerate(self.cycles) if i not in dropped]
+
+    def state(self) -> MetricState:
+        if self.frozen is None:
+            self.frozen = built(
+                MetricState,
+                {
+                    "cycles": tuple(self.cycles),
+                    "earlier_met": self.met,
+                    "earlier_breached": self.breached,
+                },
+            )
+        return self.frozen
+
+
+class TicketFold:
+    """A ticket's fold in progress: the memory of :func:`apply_event` as plain attributes that
+    each event changes in place, without building the ticket's models for every event. Reading
+    an export folds each ticket's events this way and makes the :class:`TicketState` once, at
+    the end; a delivery resumes the fold from the stored state (:meth:`resume`).
+
+    Every event must come after the last one (``add`` raises ValueError otherwise, and for an
+    event of another ticket). After any ValueError the fold is left unusable: start again from
+    the last state."""
+
+    __slots__ = (
+        "_state",
+        "agent",
+        "current",
+        "environment",
+        "events",
+        "first_response",
+        "keep",
+        "kind",
+        "last_at",
+        "last_id",
+        "metrics",
+        "policy",
+        "requested",
+        "snapshot",
+        "stage",
+        "stop_reason",
+        "stopped_at",
+        "terms",
+        "ticket_id",
+    )
+
+    def __init__(self, policy: Policy, *, keep: int | None = KEEP_CYCLES) -> None:
+        """An empty fold: its first event creates the ticket."""
+        self.policy = policy
+        self.keep = keep
+        self.ticket_id = ""
+        self.snapshot: TicketSnapshot | None = None
+        self.requested: int | None = None
+        self.agent: int | None = None
+        self.current: Current | None = None
+        self.first_response: datetime | None = None
+        self.metrics: dict[MetricName, _MetricFold] = {}
+        self.terms: Terms | None = None
+        self.kind: StateKind = "pending"
+        self.environment = ""
+        self.stage = ""
+        self.stopped_at: datetime | None = None
+        self.stop_reason: StopReason | None = None
+        self.last_at: datetime | None = None
+        self.last_id = ""
+        self.events = 0
+        self._state: TicketState | None = None
+
+    @classmethod
+    def resume(
+        cls, state: TicketState, policy: Policy, *, keep: int | None = KEEP_CYCLES
+    ) -> TicketFold:
+        """The fold that gave ``state`` (without its history), to add the next events to."""
+        fold = cls(policy, keep=keep)
+        fold.ticket_id = state.ticket_id
+        fold.snapshot = state.snapshot
+        fold.requested = state.requested
+        fold.agent = state.agent_priority
+        fold.current = state.current
+        fold.first_response = state.first_response_at
+        fold.metrics = {m: _MetricFold(ms) for m, ms in state.metrics.items()}
+        fold.terms = state.terms
+        fold.kind = state.kind
+        fold.environment = state.environment
+        fold.stage = state.product_stage
+        fold.stopped_at = state.clock_stopped_at
+        fold.stop_reason = state.stop_reason
+        fold.last_at = state.last_at
+        fold.last_id = state.last_event_id
+        fold.events = state.events
+        fold._state = state if state.history is None else None
+        return fold
+
+    def state(self) -> TicketState:
+        """The state the events added so far give (without history)."""
+        if self._state is None:
+            if self.snapshot is None or self.last_at is None:
+                raise ValueError("a ticket needs at least one event")
+            values: dict[str, Any] = {
+                "ticket_id": self.ticket_id,
+                "terms": self.terms,
+                "kind": self.kind,
+                "environment": self.environment,
+                "product_stage": self.stage,
+                "first_response_at": self.first_response,
+                "clock_stopped_at": self.stopped_at,
+                "stop_reason": self.stop_reason,
+                "current": self.current,
+                "requested": self.requested,
+                "agent_priority": self.agent,
+                "snapshot": self.snapshot,
+                "last_at": self.last_at,
+                "last_event_id": self.last_id,
+                "events": self.events,
+                "metrics": {m: mf.state() for m, mf in self.metrics.items()},
+                "history": None,
+            }
+            self._state = built(TicketState, values)
+        return self._state
+
+    def add(self, event: TicketEvent, record: bool = False) -> HistoryEntry | None:
+        """Add the next event; with ``record``, what it changed (a history entry)."""
+        if self.snapshot is not None:
+            if event.ticket.id != self.ticket_id:
+                raise ValueError("an event of another ticket")
+            assert self.last_at is not None
+            at = event.occurred_at
+            if at < self.last_at or (at == self.last_at and event.event_id <= self.last_id):
+                raise ValueError("the event does not come after the state's last event")
+        self._state = None
+        policy = self.policy
+        before = self.snapshot
+        new = event.ticket.merged_onto(before)
+        default = policy.config.default_priority
+        agent_update = event.type == "ticket.updated" and event.actor.type == "agent"
+        if before is None:
+            requested = new.priority
+            agent = (new.priority or default) if agent_update and event.reason is not None else None
         else:
-            stops = stopping is not None
-        if stops and ongoing:
-            assert last is not None and stopping is not None
-            cycles[-1] = _stopped(last, at, stopping)
-            if metric != "first_response":
-                changes[f"{metric}.stopped"] = (last.number, at)
-        elif metric == "next_reply" and kind == "ticket.customer_replied":
-            if first_response is not None and not ongoing:
-                number = ms.count + 1
-                paused_since = at if now_paused else None
-                cycles.append(
-                    replaced(_NEW_CYCLE, number=number, started_at=at, paused_since=paused_since)
+            requested, agent = self.requested, self.agent
+            if new.priority != before.priority or (agent_update and event.reason is not None):
+                if agent_update:
+                    agent = new.priority if new.priority is not None else default
+                else:
+                    requested = new.priority
+        c = None
+        current = None
+        if new.plan is not None:  # pending until a snapshot says the plan
+            c = policy.classify(
+                new.plan,
+                requested,
+                environment=new.environment,
+                product_stage=new.product_stage,
+                agent_priority=agent,
+            )
+            current = _current(c)
+        changes: dict[str, tuple[Any, Any]] = {}
+        if record:
+            for key in _CLASSIFIED:
+                old = getattr(self.current, key) if self.current is not None else None
+                value = getattr(current, key) if current is not None else None
+                if old != value:
+                    changes[key] = (old, value)
+            for key in _SNAPSHOT:
+                old = getattr(before, key) if before is not None else None
+                if old != getattr(new, key):
+                    changes[key] = (old, getattr(new, key))
+
+        first_response = self.first_response
+        if event.type == "ticket.responded" and first_response is None:
+            first_response = event.occurred_at
+            changes["first_response_at"] = (None, event.occurred_at)
+        fr_changed = self._step_metrics(event, before, new, c, first_response, changes)
+        fr = self.metrics["first_response"].cycles[0]
+        stopped_at, stop_reason = fr.stopped_at, fr.stop_reason
+        if stopped_at is not None and self.stopped_at is None:
+            changes["clock_stopped_at"] = (None, stopped_at)
+        if not (self.stopped_at is not None and self.terms is not None):
+            # running, or stopped while pending: the terms as far as they are known now
+            # (stopped: the outcome stays judged by the terms in force at the stop)
+            terms = None
+            if self.terms is not None and current is self.current and not fr_changed:
+                terms = self.terms  # nothing they are made of changed
+            elif c is not None and fr.kind is not None and fr.started_at is not None:
+                terms = built(
+                    Terms,
+                    {
+                        **c.classified(),
+                        "target": fr.target,
+                        "clock_started_at": fr.started_at,
+                        "warning_at": fr.warnings[0].at if fr.warnings else None,
+                        "deadline": fr.deadline,
+                    },
                 )
-                changes[f"{metric}.started"] = (number, at)
-        elif metric == "resolution" and kind == "ticket.reopened":
-            assert last is not None
-            if last.stopped_at is not None:
-                cycles[-1] = replaced(
-                    last,
-                    pauses=(*last.pauses, (last.stopped_at, at)),
-                    paused_since=at if now_paused else None,
-                    stopped_at=None,
-                    stop_reason=None,
-                )
-                changes[f"{metric}.resumed"] = (last.stopped_at, at)
-        changed = len(cycles) != len(old)
-        for i, cycle in enumerate(cycles):
-            prior = old[i] if i < len(old) else None  # the same cycle before this event
-            # judged again while it runs or is unjudged, and when this very event stopped it
-            # (by the terms the event brings); a stopped cycle keeps its judgement
-            if (
-                cycle.stopped_at is None
-                or cycle.kind is None
-                or (prior is not None and prior.stopped_at is None)
-            ):
-                judged = _judged(cycle, prior, metric, new, c, policy)
+            self.terms = terms
+            self.kind = c.kind if terms is not None and c is not None else "pending"
+            self.environment, self.stage = new.environment, new.product_stage
+        self.ticket_id = new.id
+        self.snapshot = new
+        self.requested, self.agent, self.current = requested, agent, current
+        self.first_response = first_response
+        self.stopped_at, self.stop_reason = stopped_at, stop_reason
+        self.last_at, self.last_id = event.occurred_at, event.event_id
+        self.events += 1
+        if not record:
+            return None
+        return HistoryEntry(
+            at=event.occurred_at,
+            event=event.type,
+            event_id=event.event_id,
+            actor=event.actor,
+            reason=event.reason,
+            changes=changes,
+        )
+
+    def _step_metrics(
+        self,
+        event: TicketEvent,
+        before: TicketSnapshot | None,
+        new: TicketSnapshot,
+        c: Classification | None,
+        first_response: datetime | None,
+        changes: dict[str, tuple[Any, Any]],
+    ) -> bool:
+        """Every metric of the policy after this event: cycles started, stopped, paused,
+        resumed, and judged again where anything they depend on changed. Whether first
+        response's changed."""
+        policy, keep = self.policy, self.keep
+        at, kind = event.occurred_at, event.type
+        was_status = before.status if before is not None else None
+        status = new.status
+        stopping = STOPPING.get(kind)
+        metrics: dict[MetricName, _MetricFold] = {}
+        fr_changed = False
+        for metric in policy.metrics:
+            pause_on = policy.pause_on[metric]
+            was, now_paused = was_status in pause_on, status in pause_on
+            mf = self.metrics.get(metric)
+            if mf is None:
+                mf = _MetricFold(_NO_CYCLES)
+            cycles = mf.cycles
+            count = len(cycles)
+            last = prior_last = cycles[-1] if cycles else None
+            ongoing = last is not None and last.stopped_at is None
+            if last is None and metric in _CREATION_METRICS:
+                last = replaced(_NEW_CYCLE, paused_since=at if now_paused else None)
+                cycles.append(last)
+                ongoing = True
+            elif ongoing and was != now_paused:
+                assert last is not None
+                if now_paused:
+                    cycles[-1] = last = replaced(last, paused_since=at)
+                    changes[f"{metric}.paused"] = (None, at)
+                elif last.paused_since is not None:
+                    pauses = (*last.pauses, (last.paused_since, at))
+                    changes[f"{metric}.resumed"] = (last.paused_since, at)
+                    cycles[-1] = last = replaced(last, pauses=pauses, paused_since=None)
+            if metric == "resolution":
+                stops = kind == "ticket.solved" or kind == "ticket.closed"
+            else:
+                stops = stopping is not None
+            if stops and ongoing:
+                assert last is not None and stopping is not None
+                cycles[-1] = _stopped(last, at, stopping)
+                if metric != "first_response":
+                    changes[f"{metric}.stopped"] = (last.number, at)
+            elif metric == "next_reply" and kind == "ticket.customer_replied":
+                if first_response is not None and not ongoing:
+                    number = mf.count() + 1
+                    paused_since = at if now_paused else None
+                    cycles.append(
+                        replaced(
+                            _NEW_CYCLE, number=number, started_at=at, paused_since=paused_since
+                        )
+                    )
+                    changes[f"{metric}.started"] = (number, at)
+            elif metric == "resolution" and kind == "ticket.reopened":
+                assert last is not None
+                if last.stopped_at is not None:
+                    cycles[-1] = replaced(
+                        last,
+                        pauses=(*last.pauses, (last.stopped_at, at)),
+                        paused_since=at if now_paused else None,
+                        stopped_at=None,
+                        stop_reason=None,
+                    )
+                    changes[f"{metric}.resumed"] = (last.stopped_at, at)
+            changed = len(cycles) != count or (count > 0 and cycles[count - 1] is not prior_last)
+            for i, cycle in enumerate(cycles):
+                # the same cycle before this event: the earlier ones are untouched
+                prior = cycle if i < count - 1 else prior_last if i == count - 1 else None
+                # judged again while it runs or is unjudged, and when this very event stopped
+                # it (by the terms the event brings); a stopped cycle keeps its judgement
                 if (
-                    metric != "first_response"
-                    and judged.deadline != cycle.deadline
-                    and judged.kind is not None
+                    cycle.stopped_at is None
+                    or cycle.kind is None
+                    or (prior is not None and prior.stopped_at is None)
                 ):
-                    changes[f"{metric}.deadline"] = (cycle.deadline, judged.deadline)
-                cycle = cycles[i] = judged
-            changed = changed or cycle is not prior
-        result[metric] = _trimmed(ms, cycles, keep) if changed else ms
-    return result
+                    judged = _judged(cycle, prior, metric, new, c, policy)
+                    if (
+                        metric != "first_response"
+                        and judged.deadline != cycle.deadline
+                        and judged.kind is not None
+                    ):
+                        changes[f"{metric}.deadline"] = (cycle.deadline, judged.deadline)
+                    if judged is not cycle:
+                        cycles[i] = judged
+                        changed = True
+            if changed:
+                mf.trim(keep)
+                mf.frozen = None
+                fr_changed = fr_changed or metric == "first_response"
+            metrics[metric] = mf
+        self.metrics = metrics
+        return fr_changed
 
 
 def _stopped(cycle: Cycle, at: datetime, reason: StopReason) -> Cycle:
@@ -461,21 +604,6 @@ def _reached(previous: Cycle | None, target: Target | None) -> tuple[datetime | 
     return (*(w.at for w in previous.warnings), previous.deadline)
 
 
-def _trimmed(ms: MetricState, cycles: list[Cycle], keep: int | None) -> MetricState:
-    """The metric with at most ``keep`` completed judged cycles in detail (None: all)."""
-    met, breached = ms.earlier_met, ms.earlier_breached
-    if keep is not None:
-        completed = [i for i, c in enumerate(cycles) if not c.ongoing and c.judged]
-        for i in completed[: max(0, len(completed) - keep)]:
-            met += cycles[i].met
-            breached += cycles[i].breached_by_stop
-        drop = set(completed[: max(0, len(completed) - keep)])
-        cycles = [c for i, c in enumerate(cycles) if i not in drop]
-    return built(
-        MetricState, {"cycles": tuple(cycles), "earlier_met": met, "earlier_breached": breached}
-    )
-
-
 def apply_event(
     state: TicketState | None,
     event: TicketEvent,
@@ -488,12 +616,13 @@ def apply_event(
     ValueError for an event of another ticket or one that does not come last (then reduce all of
     the ticket's events with :func:`reduce_events`).
     """
-    if state is not None:
-        if event.ticket.id != state.ticket_id:
-            raise ValueError("an event of another ticket")
-        if event.order_key <= state.last_key:
-            raise ValueError("the event does not come after the state's last event")
-    return _step(state, event, policy, keep, record=False)[0]
+    fold = (
+        TicketFold(policy, keep=keep)
+        if state is None
+        else TicketFold.resume(state, policy, keep=keep)
+    )
+    fold.add(event)
+    return fold.state()
 
 
 def reduce_events(
@@ -513,11 +642,10 @@ def reduce_events(
         raise ValueError("a ticket needs at least one event")
     if len({e.ticket.id for e in ordered}) != 1:
         raise ValueError("events of different tickets")
-    state: TicketState | None = None
+    fold = TicketFold(policy, keep=keep)
     history: list[HistoryEntry] = []
     for event in ordered:
-        state, entry = _step(state, event, policy, keep)
+        entry = fold.add(event, record=True)
         assert entry is not None
         history.append(entry)
-    assert state is not None
-    return state.model_copy(update={"history": tuple(history)})
+    return replaced(fold.state(), history=tuple(history))

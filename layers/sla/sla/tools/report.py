@@ -5,9 +5,10 @@ from the ticket table, as a short text summary, a self-contained HTML page and C
 How it works, in three layers:
 
 * **Reading** turns the input into each ticket's folded state (:class:`TicketState`), one per
-  policy. From an export, lines are read in order and each event is added to its ticket's state
-  with :func:`apply_event`; only the states are kept, never the events, so memory grows with
-  tickets, not events. An event that comes before its ticket's last one (or repeats an earlier
+  policy. From an export, lines are read in order and each event is added to its ticket's fold
+  (:class:`TicketFold`, what :func:`apply_event` does without making the state's models for
+  every event); only the folds are kept, never the events, so memory grows with tickets, not
+  events. An event that comes before its ticket's last one (or repeats an earlier
   one) marks the ticket for a refold: once the file is read, a second pass over the part of the
   file between the first and the last line of those tickets notes the byte offsets of their lines
   (8 bytes a line, for those tickets only), then each is folded again from its own lines with
@@ -67,8 +68,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sla.core.cycles import counted
 from sla.core.errors import SlaError
 from sla.core.events import TicketEvent
+from sla.core.models import replaced
 from sla.core.policy import Policy, PolicyError, load_policy
-from sla.core.state import TicketState, apply_event, reduce_events
+from sla.core.state import TicketFold, TicketState, reduce_events
 from sla.core.terms import Clock
 from sla.core.view import status_at
 from sla.tools.export_lines import LineError, fast_event, validated_event
@@ -569,10 +571,10 @@ def line_share(line: bytes, count: int) -> int | None:
 
 @dataclass(slots=True)
 class _Ticket:
-    """What the export reader keeps of a ticket: its states (one per policy; None where the
-    fold failed), the key of its last event, and where its lines are in the file."""
+    """What the export reader keeps of a ticket: its folds (one per policy; None where the fold
+    failed), the key of its last event, and where its lines are in the file."""
 
-    states: list[TicketState | None]
+    folds: list[TicketFold | None]
     last_at: datetime
     last_id: str
     first: int
@@ -681,14 +683,17 @@ class EventsReader:
             self.events += 1
             ticket = tickets.get(ticket_id)
             if ticket is None:
-                states: list[TicketState | None] = []
+                folds: list[TicketFold | None] = []
                 for side in sides:
+                    started = TicketFold(policies[side], keep=None)
                     try:
-                        states.append(apply_event(None, event, policies[side], keep=None))
+                        started.add(event)
                     except ValueError as exc:
                         self._fail((0, number), f"line {number}", side, exc)
-                        states.append(None)
-                tickets[ticket_id] = _Ticket(states, event.occurred_at, event.event_id, at, at)
+                        folds.append(None)
+                    else:
+                        folds.append(started)
+                tickets[ticket_id] = _Ticket(folds, event.occurred_at, event.event_id, at, at)
             else:
                 ticket.last = at
                 if ticket.dirty:
@@ -702,14 +707,14 @@ class EventsReader:
                     continue
                 ticket.last_at, ticket.last_id = key
                 for side in sides:
-                    state = ticket.states[side]
-                    if state is None:
+                    fold = ticket.folds[side]
+                    if fold is None:
                         continue
                     try:
-                        ticket.states[side] = apply_event(state, event, policies[side], keep=None)
+                        fold.add(event)
                     except ValueError as exc:
                         self._fail((0, number), f"line {number}", side, exc)
-                        ticket.states[side] = None
+                        ticket.folds[side] = None
         self.lines = number
 
     def _refold(self, stream: IO[bytes]) -> None:
@@ -746,9 +751,10 @@ class EventsReader:
                     state = reduce_events(events, policy, keep=None)
                 except ValueError as exc:
                     self._fail((1, ticket.first), f"ticket {ticket_id}", side, exc)
-                    ticket.states[side] = None
+                    ticket.folds[side] = None
                 else:
-                    ticket.states[side] = state.model_copy(update={"history": None})
+                    resumed = replaced(state, history=None)
+                    ticket.folds[side] = TicketFold.resume(resumed, policy, keep=None)
             ticket.dirty = False
             self.refolded += 1
 
@@ -763,17 +769,17 @@ class EventsReader:
 
     def states(self, side: int) -> Iterator[TicketState]:
         for ticket in self.tickets.values():
-            state = ticket.states[side]
-            if state is not None:
-                yield state
+            fold = ticket.folds[side]
+            if fold is not None:
+                yield fold.state()
 
     def placed_states(self, side: int) -> Iterator[tuple[int, TicketState]]:
         """Each state with its ticket's place in the file (the offset of its first line), in
         the order the tickets came in."""
         for ticket in self.tickets.values():
-            state = ticket.states[side]
-            if state is not None:
-                yield ticket.first, state
+            fold = ticket.folds[side]
+            if fold is not None:
+                yield ticket.first, fold.state()
 
 
 # -- reading the table ------------------------------------------------------------------------
