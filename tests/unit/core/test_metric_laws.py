@@ -5,7 +5,9 @@
 * each cycle's clock counts exactly its target up to its deadline, whatever its pauses and
   whatever reclassification happened (elapsed time is kept: the deadline is where the target is
   used up from the cycle's own start);
-* a pause never brings a deadline forward; the notices owed are each owed once.
+* a pause never brings a deadline forward; the notices owed are each owed once;
+* a fold carried across a ticket's events (as the report folds) gives, at every step, the state
+  a delivery gives from the stored state before it, whatever changes in the ticket.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sla import TicketEvent, load_policy, reduce_events
 from sla.aws.store import ticket_from_item, ticket_item
 from sla.core.cycles import counted, judge
 from sla.core.notices import owed
-from sla.core.state import TicketState, apply_event
+from sla.core.state import TicketFold, TicketState, apply_event
 from sla.core.terms import Target
 from sla.ports import StoredTicket
 from tests.unit.helpers import utc
@@ -62,6 +64,42 @@ def scenarios(draw: st.DrawFn) -> list[TicketEvent]:
             )
         events.append(event)
     return events
+
+
+@st.composite
+def changing(draw: st.DrawFn) -> list[TicketEvent]:
+    """A scenario whose later events may also move the creation, the plan or the environment,
+    or leave the snapshot's status out."""
+    events = draw(scenarios())
+    result = [events[0]]
+    for event in events[1:]:
+        change = draw(st.sampled_from(["none", "none", "created", "plan", "staging", "status"]))
+        t = event.ticket
+        if change == "created":
+            minutes = draw(st.integers(-120, 120))
+            t = t.model_copy(update={"created_at": t.created_at + timedelta(minutes=minutes)})
+        elif change == "plan":
+            t = t.model_copy(update={"plan": draw(st.sampled_from(["basic", "advanced"]))})
+        elif change == "staging":
+            t = t.model_copy(update={"environment": "staging"})
+        elif change == "status":
+            t = t.model_copy(update={"status": None})
+        result.append(event.model_copy(update={"ticket": t}))
+    return result
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=changing(), default=st.booleans())
+def test_a_fold_carried_across_events_gives_each_delivery_s_state(
+    events: list[TicketEvent], default: bool
+) -> None:
+    policy = load_policy() if default else POLICY
+    fold = TicketFold(policy, keep=None)
+    state: TicketState | None = None
+    for event in sorted(events, key=lambda e: e.order_key):
+        fold.add(event)
+        state = apply_event(state, event, policy, keep=None)
+        assert _plain(fold.state()) == _plain(state)
 
 
 def _plain(state: TicketState) -> str:

@@ -249,6 +249,7 @@ class TicketFold:
     __slots__ = (
         "_state",
         "agent",
+        "classification",
         "current",
         "environment",
         "events",
@@ -277,6 +278,8 @@ class TicketFold:
         self.requested: int | None = None
         self.agent: int | None = None
         self.current: Current | None = None
+        # the classification the last event was judged by (None until an event of this fold)
+        self.classification: Classification | None = None
         self.first_response: datetime | None = None
         self.metrics: dict[MetricName, _MetricFold] = {}
         self.terms: Terms | None = None
@@ -377,7 +380,7 @@ class TicketFold:
                 product_stage=new.product_stage,
                 agent_priority=agent,
             )
-            current = _current(c)
+            current = self.current if c is self.classification else _current(c)
         changes: dict[str, tuple[Any, Any]] = {}
         if record:
             for key in _CLASSIFIED:
@@ -422,6 +425,7 @@ class TicketFold:
         self.ticket_id = new.id
         self.snapshot = new
         self.requested, self.agent, self.current = requested, agent, current
+        self.classification = c
         self.first_response = first_response
         self.stopped_at, self.stop_reason = stopped_at, stop_reason
         self.last_at, self.last_id = event.occurred_at, event.event_id
@@ -456,6 +460,14 @@ class TicketFold:
         stopping = STOPPING.get(kind)
         metrics: dict[MetricName, _MetricFold] = {}
         fr_changed = False
+        # judged by the same classification from the same creation as at the last event: an
+        # ongoing cycle this event leaves alone keeps its judgement (what _judged would find)
+        same_terms = (
+            c is not None
+            and c is self.classification
+            and before is not None
+            and new.created_at == before.created_at
+        )
         for metric in policy.metrics:
             pause_on = policy.pause_on[metric]
             was, now_paused = was_status in pause_on, status in pause_on
@@ -519,7 +531,7 @@ class TicketFold:
                     cycle.stopped_at is None
                     or cycle.kind is None
                     or (prior is not None and prior.stopped_at is None)
-                ):
+                ) and not (same_terms and cycle is prior):
                     judged = _judged(cycle, prior, metric, new, c, policy)
                     if (
                         metric != "first_response"
