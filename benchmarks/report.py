@@ -17,8 +17,8 @@ reading (Python, the layer and the policy loaded). Both 1M exports are reported 
 (``--jobs 1``) and in two (``--jobs 2``), in the same run, so that their ratio holds on a busy
 machine; the machine's CPUs are printed. The 1M/240k export is also reported with a what-if
 (two folds per event), and the 100k export through the webhook's own parsing instead of the
-fast path. Last, where the time of one event goes: parsing, the core's fold (``apply_event``),
-and outcomes plus tally per ticket.
+fast path. Last, where the time of one event goes: parsing, the core's fold
+(``TicketFold.add``), and the state, outcomes plus tally per ticket.
 
     .venv/bin/python -m benchmarks.report [--scale 1.0]
 """
@@ -141,12 +141,13 @@ def share_alone(path: str, jobs: int) -> dict[str, float]:
 
 def breakdown(path: str, limit: int = 100_000) -> dict[str, float]:
     """µs per event to parse (fast path, and the webhook's parsing) and to fold as the report
-    folds (every cycle kept), µs per ticket for outcomes and tally."""
+    folds (:class:`TicketFold`, every cycle kept), µs per ticket for its state, outcomes and
+    tally."""
     from datetime import UTC
     from zoneinfo import ZoneInfo
 
     from sla import load_policy
-    from sla.core.state import apply_event
+    from sla.core.state import TicketFold
     from sla.tools.report import Tally, fast_event, outcomes, validated_event
 
     policy = load_policy()
@@ -160,24 +161,27 @@ def breakdown(path: str, limit: int = 100_000) -> dict[str, float]:
     for line in lines:
         validated_event(line, policy, END)
     validated = time.perf_counter() - start
-    states: dict[str, Any] = {}
+    folds: dict[str, TicketFold] = {}
     start = time.perf_counter()
     for event in sorted(events, key=lambda e: e.order_key):
-        states[event.ticket.id] = apply_event(states.get(event.ticket.id), event, policy, keep=None)
-    fold = time.perf_counter() - start
+        fold = folds.get(event.ticket.id)
+        if fold is None:
+            fold = folds[event.ticket.id] = TicketFold(policy, keep=None)
+        fold.add(event)
+    folded = time.perf_counter() - start
     tally = Tally(ZoneInfo("Europe/Bratislava"))
     start = time.perf_counter()
-    for state in states.values():
-        for outcome in outcomes(state, policy, END.astimezone(UTC)):
+    for fold in folds.values():
+        for outcome in outcomes(fold.state(), policy, END.astimezone(UTC)):
             tally.add(outcome)
     tallied = time.perf_counter() - start
     gc.enable()
     return {
         "parse_us": parse / len(lines) * 1e6,
         "validated_us": validated / len(lines) * 1e6,
-        "fold_us": fold / len(events) * 1e6,
-        "tally_us_per_ticket": tallied / len(states) * 1e6,
-        "events_per_ticket": len(events) / len(states),
+        "fold_us": folded / len(events) * 1e6,
+        "tally_us_per_ticket": tallied / len(folds) * 1e6,
+        "events_per_ticket": len(events) / len(folds),
     }
 
 
@@ -321,9 +325,9 @@ def _print(
         print(
             f"where an event's time goes (first 100k events of the {name} export, "
             f"{part['events_per_ticket']:.1f} events a ticket): parse {part['parse_us']:.1f} µs "
-            f"(the webhook's parsing {part['validated_us']:.1f} µs), fold (apply_event) "
+            f"(the webhook's parsing {part['validated_us']:.1f} µs), fold (TicketFold.add) "
             f"{part['fold_us']:.1f} µs ({part['fold_us'] / per_event:.0%} of the three), "
-            f"outcomes and tally {part['tally_us_per_ticket']:.1f} µs a ticket"
+            f"state, outcomes and tally {part['tally_us_per_ticket']:.1f} µs a ticket"
         )
     for jobs, share in alone.items():
         print(
