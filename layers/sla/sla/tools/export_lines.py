@@ -107,13 +107,21 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True):
     event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     type: _Type
     occurred_at: _Instant
-    ticket: _Ticket
-    actor: _Actor | None = None
+    # the ticket and the actor as their bytes, decoded once for the lines that repeat them
+    ticket: msgspec.Raw
+    actor: msgspec.Raw = msgspec.Raw()  # empty: not given
     reason: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
 
 
 _decode = msgspec.json.Decoder(_Line).decode
+_decode_ticket = msgspec.json.Decoder(_Ticket).decode
+_decode_actor = msgspec.json.Decoder(_Actor).decode
 _NO_ACTOR = Actor()
+# the snapshots and actors of the latest distinct ticket and actor objects, by their bytes: a
+# ticket's lines repeat them (a cache, emptied when full, so that memory stays bounded)
+_CACHED = 16_384
+_snapshots: dict[bytes, TicketSnapshot | None] = {}
+_actors: dict[bytes, Actor] = {}
 
 
 # the fast path builds every field of these models: a field added to one must be added here
@@ -132,49 +140,76 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def _snapshot(raw: bytes) -> TicketSnapshot | None:
+    """The ticket object of a line as a snapshot, or None for one the fast path leaves to the
+    webhook's (a partial snapshot, a helpdesk's origins, a control character in the id).
+    msgspec's errors (any invalid object), and ValueError for an instant, propagate."""
+    if raw in _snapshots:
+        return _snapshots[raw]
+    t = _decode_ticket(raw)
+    snapshot = None
+    if t.fields is _UNSET and t.origin is _UNSET and t.id.isprintable():
+        snapshot = built(
+            TicketSnapshot,
+            {
+                "id": t.id,
+                "created_at": _instant(t.created_at),
+                "plan": t.plan.lower(),
+                "priority": t.priority,
+                "environment": (t.environment or DEFAULT_ENVIRONMENT).lower(),
+                "product_stage": (t.product_stage or DEFAULT_PRODUCT_STAGE).lower(),
+                "status": t.status,
+                "fields": None,
+                "origin": {},
+            },
+        )
+    if len(_snapshots) >= _CACHED:
+        _snapshots.clear()
+    _snapshots[raw] = snapshot
+    return snapshot
+
+
+def _actor(raw: bytes) -> Actor:
+    """The actor object of a line (msgspec's errors propagate)."""
+    actor = _actors.get(raw)
+    if actor is None:
+        if raw == b"null":
+            return _NO_ACTOR
+        a = _decode_actor(raw)
+        actor = built(Actor, {"type": a.type, "id": a.id})
+        if len(_actors) >= _CACHED:
+            _actors.clear()
+        _actors[raw] = actor
+    return actor
+
+
 def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
-    """:func:`validated_event`, about seven times faster for the usual line, with the same
-    result (see the module's docstring)."""
+    """:func:`validated_event`, several times faster for the usual line, with the same result
+    (see the module's docstring)."""
     if len(line) > _FAST_MAX_BYTES:
         return validated_event(line, policy, now)
     try:
         record = _decode(line)
-        t = record.ticket
-        created, occurred = _instant(t.created_at), _instant(record.occurred_at)
+        snapshot = _snapshot(bytes(record.ticket))
+        occurred = _instant(record.occurred_at)
+        actor = _actor(bytes(record.actor)) if record.actor else _NO_ACTOR
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
         return validated_event(line, policy, now)  # its message, or an unknown type ignored
+    if snapshot is None:
+        return validated_event(line, policy, now)
     latest = now + FUTURE_TOLERANCE
-    plan = t.plan.lower()
-    environment = (t.environment or DEFAULT_ENVIRONMENT).lower()
-    stage = (t.product_stage or DEFAULT_PRODUCT_STAGE).lower()
+    created = snapshot.created_at
+    priority = snapshot.priority
     if (
-        t.fields is not _UNSET
-        or t.origin is not _UNSET
-        or not t.id.isprintable()
-        or plan not in policy.config.plans
-        or (t.priority is not None and t.priority not in policy.priorities)
-        or environment not in policy.environments
-        or stage not in policy.product_stages
+        snapshot.plan not in policy.config.plans
+        or (priority is not None and priority not in policy.priorities)
+        or snapshot.environment not in policy.environments
+        or snapshot.product_stage not in policy.product_stages
         or not EARLIEST <= occurred <= latest
+        or created is None
         or not EARLIEST <= created <= latest
     ):
         return validated_event(line, policy, now)
-    snapshot = built(
-        TicketSnapshot,
-        {
-            "id": t.id,
-            "created_at": created,
-            "plan": plan,
-            "priority": t.priority,
-            "environment": environment,
-            "product_stage": stage,
-            "status": t.status,
-            "fields": None,
-            "origin": {},
-        },
-    )
-    a = record.actor
-    actor = _NO_ACTOR if a is None else built(Actor, {"type": a.type, "id": a.id})
     return built(
         TicketEvent,
         {
