@@ -209,3 +209,22 @@ def test_the_ticket_item_gives_back_the_state_it_holds(
     state = reduce_events(events[:stop], POLICY).model_copy(update={"history": None})
     ticket = StoredTicket(state.ticket_id, 1, state)
     assert ticket_from_item(ticket_item(ticket, BASE), POLICY).state == state
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(0, 400 * 24 * 60),
+    hours=st.sampled_from([0.5, 1, 2, 4, 8, 24, 40, 160]),
+    clock=st.sampled_from(["business", "elapsed"]),
+    fractions=st.lists(st.sampled_from([0.25, 0.5, 0.75, 0.9]), max_size=3),
+)
+def test_a_cycle_without_pauses_is_judged_as_the_walk_over_its_segments_judges_it(
+    start: int, hours: float, clock: str, fractions: list[float]
+) -> None:
+    """The shortcut for one open segment gives what the general walk gives (made to walk by a
+    pause of no length at the start, which counts nothing)."""
+    origin = BASE + timedelta(minutes=start)
+    target = Target(hours=hours, clock=clock)
+    shortcut = judge(POLICY.calendar, origin, target, fractions, (), None)
+    walked = judge(POLICY.calendar, origin, target, fractions, ((origin, origin),), None)
+    assert shortcut == walked

@@ -226,12 +226,24 @@ def judge(
     total = round(target.hours * 3_600_000_000)
     amounts = [round(total * f) for f in fractions] + [total]
     s = to_epoch_us(start)
+    if merged is None and not pauses and paused_since is None:
+        # one open segment from the start, the usual cycle: each instant is the start plus its
+        # amount in the target's clock (what the walk below gives for it)
+        try:
+            if target.clock == "elapsed":
+                found: list[datetime | None] = [from_epoch_us(s + a) for a in amounts]
+            else:
+                add = calendar.add_us
+                found = [add(s, a) for a in amounts]
+        except OverflowError:
+            raise ValueError(_PAST_THE_END) from None
+        return _judgement(fractions, found)
     counted_before = 0
     if merged is not None:
         s, counted_before = to_epoch_us(merged.until), merged.counted_us(target.clock)
     us_pauses = [(to_epoch_us(a), to_epoch_us(b)) for a, b in pauses]
     end = to_epoch_us(paused_since) if paused_since is not None else None
-    found: list[datetime | None] = []
+    found = []
     segments = _segments(s, us_pauses, end)
     i = 0
     try:
@@ -255,6 +267,11 @@ def judge(
             found.append(instant)
     except OverflowError:
         raise ValueError(_PAST_THE_END) from None
+    return _judgement(fractions, found)
+
+
+def _judgement(fractions: Sequence[float], found: list[datetime | None]) -> Judgement:
+    """The instants found for each fraction, then the target, as a judgement."""
     warnings = tuple(
         built(WarningAt, {"threshold": f, "at": at})
         for f, at in zip(fractions, found, strict=False)
