@@ -172,17 +172,19 @@ _CLASSIFIED = ("plan", "requested_priority", "priority", "priority_reason", "kin
 _SNAPSHOT = ("environment", "product_stage", "created_at", "status")
 
 
-# the classification now, one model per distinct classification (the fold's hot path)
-_CURRENT: dict[Classification, Current] = {}
+# the classification now, one model per classification object (the policy keeps one object per
+# distinct classification): by its id, with the object itself held so that the id stays its own
+_CURRENT: dict[int, tuple[Classification, Current]] = {}
 _CURRENT_MAX = 4096
 
 
 def _current(c: Classification) -> Current:
-    current = _CURRENT.get(c)
-    if current is None:
-        current = Current(**c.classified(), kind=c.kind)
-        if len(_CURRENT) < _CURRENT_MAX:
-            _CURRENT[c] = current
+    found = _CURRENT.get(id(c))
+    if found is not None and found[0] is c:
+        return found[1]
+    current = Current(**c.classified(), kind=c.kind)
+    if len(_CURRENT) < _CURRENT_MAX:
+        _CURRENT[id(c)] = (c, current)
     return current
 
 
