@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sla.core.cycles import Cycle, MetricState, WarningAt, compacted, judge
+from sla.core.cycles import Cycle, Interval, MetricState, WarningAt, compacted, judge
 from sla.core.events import STOPPING, Actor, EventType, StopReason, TicketEvent, TicketSnapshot
 from sla.core.models import built, replaced
 from sla.core.policy import Classification, Policy
@@ -596,15 +596,19 @@ def _judged(
         "deadline": None,
     }
     if target is not None:
-        placed = replaced(cycle, started_at=start)
+        pauses: tuple[Interval, ...] = ()
+        open_pause = merged = None
+        if cycle.pauses or cycle.paused_since is not None or cycle.merged is not None:
+            placed = cycle if cycle.started_at == start else replaced(cycle, started_at=start)
+            pauses, open_pause, merged = placed.active_pauses(), placed.open_pause(), placed.merged
         j = judge(
             policy.calendar,
             start,
             target,
             policy.warnings[metric],
-            placed.active_pauses(),
-            placed.open_pause(),
-            merged=placed.merged,
+            pauses,
+            open_pause,
+            merged=merged,
             reached=_reached(previous, target),
         )
         update["warnings"], update["deadline"] = j.warnings, j.deadline
