@@ -15,7 +15,6 @@ import pytest
 
 from local.payloads import ticket_event
 from sla import Policy, TicketEvent, apply_event, load_policy
-from sla.aws.store import LIST_SHARDS
 from sla.core.lists import ListStatus
 from sla.core.notices import Notice, NoticeKind, notification_id
 from sla.core.state import TicketState
@@ -142,9 +141,9 @@ def test_pages_hold_limit_tickets_and_the_cursor_resumes_exactly(
 def test_a_herd_sharing_one_deadline_pages_through_every_ticket_once(
     store: StoreUnderTest, policy: Policy
 ) -> None:
-    """Given more tickets than shards, all created at one instant (one deadline), when read 7 at
-    a time, then each comes once, in one fixed order shared by both stores."""
-    herd = [f"T-{n:03d}" for n in range(3 * LIST_SHARDS)]
+    """Given 48 tickets all created at one instant (one deadline), when read 7 at a time, then
+    each comes once, in one fixed order shared by both stores."""
+    herd = [f"T-{n:03d}" for n in range(48)]
     for ticket_id in herd:
         put(store, policy, ticket_id, minutes=0)
 
@@ -238,6 +237,52 @@ def test_filters_give_exactly_the_matching_tickets_in_order_over_pages(
     assert ids(store, "running", **filters) == expected
 
 
+def pages(store: StoreUnderTest, status: ListStatus, limit: int, **filters: Any) -> list[list[str]]:
+    """The ticket ids of every page of the first-response list ``status``, following cursors."""
+    found: list[list[str]] = []
+    after = None
+    for _ in range(100):
+        page = store.port.listed("first_response", status, limit, after, **filters)
+        found.append([t.ticket_id for t in page.tickets])
+        if page.after is None:
+            return found
+        after = page.after
+    raise AssertionError("the pages never ended")
+
+
+def test_a_filtered_page_is_what_one_read_of_limit_plus_one_entries_matched(
+    store: StoreUnderTest, policy: Policy
+) -> None:
+    """Given eleven running tickets a minute apart, T-00, T-03 and T-06 on Advanced P3 (the same
+    6 business hours as Professional P2), when the Advanced ones are read 2 at a time,
+    then each page is the matches among the next 3 entries (the Limit, before the filter): one
+    ticket and a cursor, three times, then an empty page that ends the list."""
+    for n in range(11):
+        fields: dict[str, Any] = {"plan": "advanced", "priority": 3} if n in (0, 3, 6) else {}
+        put(store, policy, f"T-{n:02d}", n, **fields)
+
+    assert pages(store, "running", 2, plan="advanced") == [["T-00"], ["T-03"], ["T-06"], []]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 7, 16, 17])
+def test_following_filtered_cursors_gives_each_matching_ticket_once(
+    store: StoreUnderTest, policy: Policy, limit: int
+) -> None:
+    """Given 48 tickets sharing one deadline, every third on Advanced P3, when the Advanced ones
+    are read ``limit`` at a time, then the pages give each of them once, in the list's order."""
+    herd = [f"T-{n:03d}" for n in range(48)]
+    for n, ticket_id in enumerate(herd):
+        fields: dict[str, Any] = {"plan": "advanced", "priority": 3} if n % 3 == 0 else {}
+        put(store, policy, ticket_id, 0, **fields)
+    in_order = [t for t in ids(store, "running") if int(t[2:]) % 3 == 0]
+
+    found = pages(store, "running", limit, plan="advanced")
+
+    assert [t for page in found for t in page] == in_order
+    assert sorted(in_order) == herd[::3]
+    assert all(len(page) <= limit for page in found)
+
+
 # -- more metrics --------------------------------------------------------------------------------
 
 
@@ -271,13 +316,11 @@ def test_a_ticket_is_on_one_list_per_metric(store: StoreUnderTest) -> None:
 # -- cost ----------------------------------------------------------------------------------------
 
 
-def test_a_page_is_one_query_per_shard_and_never_a_scan(
-    store: StoreUnderTest, policy: Policy
-) -> None:
+def test_a_page_is_one_query_and_never_a_scan(store: StoreUnderTest, policy: Policy) -> None:
     for n in range(3):
         put(store, policy, f"T-{n}", n)
     store.calls.clear()
     store.port.listed("first_response", "running", 2)
     store.port.listed("first_response", "running", 2, plan="professional")
     if store.side == "dynamodb":
-        assert store.calls == ["query"] * (2 * LIST_SHARDS)
+        assert store.calls == ["query"] * 2

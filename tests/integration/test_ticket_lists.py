@@ -121,6 +121,18 @@ def test_filters_take_a_plan_in_any_letter_case_and_a_priority(api: Api) -> None
     assert ids(api, status="running", plan="advanced", priority=2) == []
 
 
+def test_a_filtered_page_may_be_short_or_empty_and_still_lead_on(api: Api) -> None:
+    """Given seven tickets a minute apart, the first and fourth on Advanced P3 (the same deadline
+    as Professional P2's), when the Advanced ones are read two at a time, then each page holds
+    what matched among the next three entries: one ticket and a cursor, twice, the last page
+    empty and the end of the list."""
+    for n in range(7):
+        fields = {"plan": "advanced", "priority": 3} if n in (0, 3) else {}
+        create(api, f"T-{n}", f"2026-11-25T08:5{n}:00Z", **fields)
+
+    assert pages(api, status="running", plan="advanced", limit=2) == [["T-0"], ["T-3"], []]
+
+
 # -- the life of a ticket on the lists -----------------------------------------------------------
 
 
@@ -251,7 +263,7 @@ def test_a_cursor_resumes_after_its_ticket_even_when_the_list_changed(api: Api) 
 def test_the_list_reads_the_index_never_the_table(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One Query per shard of the list index per page; no Scan, no read of a ticket item."""
+    """One Query of the list index per page; no Scan, no read of a ticket item."""
     create(api, "T-1", "2026-11-25T08:59:00Z")
     store = webhook_service().store
     assert isinstance(store, DynamoTicketStore)
@@ -268,8 +280,7 @@ def test_the_list_reads_the_index_never_the_table(
 
     monkeypatch.setattr(store, "client", Recording())
     assert listed(api, status="running").status == 200
-    assert set(calls) == {("query", "FirstResponseIndex")}
-    assert len(calls) == 16
+    assert calls == [("query", "FirstResponseIndex")]
 
 
 def test_a_cursor_is_short_and_url_safe_page_after_page(api: Api) -> None:

@@ -120,15 +120,13 @@ class MemoryTicketStore:
         priority: int | None = None,
     ) -> TicketPage:
         """The same entries as the adapter's index, computed from each stored ticket (a scan:
-        the twin has no index), in the same order; filtered pages are always full here."""
+        the twin has no index), in the same order, paged as the adapter's one Query pages: the
+        filters apply to the ``limit + 1`` entries read after ``after``, so a filtered page may
+        hold fewer than ``limit`` while more follow."""
         found: list[tuple[str, ListedTicket]] = []
         for ticket_id, stored in list(self.tickets.items()):
             entry = list_entries(stored.state, stored.notices).get(metric)
             if entry is None or entry.status != status:
-                continue
-            if (plan is not None and entry.plan != plan) or (
-                priority is not None and entry.priority != priority
-            ):
                 continue
             position = rank(entry.deadline, ticket_id)
             if after is not None and position <= after:
@@ -148,9 +146,20 @@ class MemoryTicketStore:
                 )
             )
         found.sort(key=lambda pair: pair[0])
-        page = found[:limit]
-        more = len(found) > limit
-        return TicketPage(tuple(t for _, t in page), page[-1][0] if more else None)
+        read = found[: limit + 1]  # the Query's Limit
+        matching = [
+            (position, ticket)
+            for position, ticket in read
+            if (plan is None or ticket.plan == plan)
+            and (priority is None or ticket.priority == priority)
+        ]
+        page = matching[:limit]
+        if len(matching) > limit:
+            return TicketPage(tuple(t for _, t in page), page[-1][0])
+        # stopped at the Limit with more to read: a LastEvaluatedKey (DynamoDB may give one when
+        # nothing follows too, and the page after is then empty)
+        stopped = len(found) > len(read)
+        return TicketPage(tuple(t for _, t in page), read[-1][0] if stopped else None)
 
 
 class MemoryTimers:

@@ -18,10 +18,10 @@ key ``due``) are read as they are and rewritten in this layout by their next wri
 
 The SLA lists (``sla.core.lists``) are three more sparse indexes on the ticket item, one per metric
 (``FirstResponseIndex`` on ``fr_list``/``fr_rank``, ``NextReplyIndex`` on ``nr_*``,
-``ResolutionIndex`` on ``rs_*``): the list attribute is the status and one of ``LIST_SHARDS``
-shards (a hash of the id), the rank the deadline and a hash of the id. Each write of the ticket
-item sets them from its state and notices. A page of a list is one Query per shard, run in
-parallel and merged by rank; the position to go on after is the last rank returned.
+``ResolutionIndex`` on ``rs_*``): the list attribute is the status, one partition key per list,
+the rank the deadline and a hash of the id. Each write of the ticket item sets them from its state
+and notices. A page of a list is one Query; the position to go on after is a rank. Items written
+while the lists were sharded (list attribute ``<status>#NN``) are on no list until their next write.
 
 The item layout is private to this module; callers see :class:`sla.ports.StoredTicket`.
 """
@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,12 +53,10 @@ from sla.ports import (
 __all__ = [
     "DUE_SHARDS",
     "LIST_INDEXES",
-    "LIST_SHARDS",
     "DynamoTicketStore",
     "delivery_item",
     "due_shard",
     "item_size",
-    "list_shard",
     "ticket_change",
     "ticket_item",
 ]
@@ -81,7 +78,6 @@ LIST_INDEXES: dict[MetricName, str] = {
     "next_reply": "NextReplyIndex",
     "resolution": "ResolutionIndex",
 }
-LIST_SHARDS = 16
 SERVICE = "The ticket store"
 
 
@@ -111,12 +107,6 @@ def due_shard(ticket_id: str) -> str:
     """The index partition of a ticket: stable, and spread evenly over ``DUE_SHARDS`` keys."""
     digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
     return f"due#{int.from_bytes(digest[:4], 'big') % DUE_SHARDS:02d}"
-
-
-def list_shard(ticket_id: str) -> int:
-    """The shard of a ticket's list entries: stable, and spread evenly over ``LIST_SHARDS``."""
-    digest = hashlib.sha256(ticket_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") % LIST_SHARDS
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -213,23 +203,13 @@ def _list_attributes(ticket: StoredTicket) -> dict[str, Any]:
         "plan": {"S": first.plan},
         "priority": {"N": str(first.priority)},
     }
-    shard = list_shard(ticket.ticket_id)
     for metric, entry in entries.items():
         prefix = LIST_PREFIX[metric]
-        attributes[f"{prefix}_list"] = {"S": f"{entry.status}#{shard:02d}"}
+        attributes[f"{prefix}_list"] = {"S": entry.status}
         attributes[f"{prefix}_rank"] = {"S": rank(entry.deadline, ticket.ticket_id)}
         if entry.cycle != 1:  # first response and resolution have one cycle
             attributes[f"{prefix}_cycle"] = {"N": str(entry.cycle)}
     return attributes
-
-
-@dataclass(frozen=True)
-class _ShardPage:
-    """What one shard's Query gave: ``(rank, ticket)`` pairs in rank order, and the rank up to
-    which it looked (None: the shard has nothing after them)."""
-
-    items: list[tuple[str, ListedTicket]]
-    horizon: str | None
 
 
 def delivery_item(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
@@ -471,44 +451,15 @@ class DynamoTicketStore:
         plan: str | None = None,
         priority: int | None = None,
     ) -> TicketPage:
-        """One Query per shard (``Limit`` one more than the page), in parallel, merged by rank.
-        A shard that stopped early (its Limit) bounds what the page may show: nothing ranked
-        after the lowest such horizon, which other shards' items may precede."""
-        from concurrent.futures import ThreadPoolExecutor  # not on a webhook's cold start
-
-        _ = self.client  # made once, before the threads share it
-
-        def query(shard: int) -> _ShardPage:
-            return self._listed_in(metric, status, shard, limit, after, plan, priority)
-
-        with ThreadPoolExecutor(max_workers=LIST_SHARDS) as pool:
-            pages = list(pool.map(query, range(LIST_SHARDS)))
-        horizons = [p.horizon for p in pages if p.horizon is not None]
-        horizon = min(horizons) if horizons else None
-        found = sorted(
-            (pair for p in pages for pair in p.items if horizon is None or pair[0] <= horizon),
-            key=lambda pair: pair[0],
-        )
-        page = found[:limit]
-        if len(found) > limit:
-            following: str | None = page[-1][0]
-        else:
-            following = horizon  # everything up to it was seen, in every shard
-        return TicketPage(tuple(t for _, t in page), following)
-
-    def _listed_in(
-        self,
-        metric: MetricName,
-        status: ListStatus,
-        shard: int,
-        limit: int,
-        after: str | None,
-        plan: str | None,
-        priority: int | None,
-    ) -> _ShardPage:
+        """One Query of the metric's index for ``limit + 1`` entries ranked after ``after``. All
+        of them matching the filters: the page is the first ``limit``, and goes on after the last
+        of those. Fewer: they are the page, which goes on after the last entry DynamoDB read when
+        it stopped at its Limit (``LastEvaluatedKey``), and ends the list when it did not. (A
+        filter applies after the Limit; 201 entries of at most about 1.4 KB stay far below the
+        1 MB a Query reads.)"""
         prefix = LIST_PREFIX[metric]
         names = {"#list": f"{prefix}_list", "#rank": f"{prefix}_rank"}
-        values: dict[str, Any] = {":list": {"S": f"{status}#{shard:02d}"}}
+        values: dict[str, Any] = {":list": {"S": status}}
         condition = "#list = :list"
         if after is not None:
             condition += " AND #rank > :after"
@@ -534,9 +485,9 @@ class DynamoTicketStore:
         }
         if filters:
             kwargs["FilterExpression"] = " AND ".join(filters)
-        page = self._call("query", **kwargs)
-        items = []
-        for item in page.get("Items", []):
+        answer = self._call("query", **kwargs)
+        found = []
+        for item in answer.get("Items", []):
             position = item[f"{prefix}_rank"]["S"]
             ticket = ListedTicket(
                 ticket_id=item["pk"]["S"].removeprefix("T#"),
@@ -547,9 +498,15 @@ class DynamoTicketStore:
                 plan=item["plan"]["S"],
                 priority=int(item["priority"]["N"]),
             )
-            items.append((position, ticket))
-        last = page.get("LastEvaluatedKey")
-        return _ShardPage(items, last[f"{prefix}_rank"]["S"] if last else None)
+            found.append((position, ticket))
+        page = found[:limit]
+        following: str | None
+        if len(found) > limit:
+            following = page[-1][0]
+        else:
+            last = answer.get("LastEvaluatedKey")
+            following = last[f"{prefix}_rank"]["S"] if last else None
+        return TicketPage(tuple(t for _, t in page), following)
 
     def _owing_in(
         self, shard: str, until: datetime, since: datetime | None, cutoff: str | None
