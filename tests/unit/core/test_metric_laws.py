@@ -75,7 +75,7 @@ def changing(draw: st.DrawFn) -> list[TicketEvent]:
     for event in events[1:]:
         change = draw(st.sampled_from(["none", "none", "created", "plan", "staging", "status"]))
         t = event.ticket
-        if change == "created":
+        if change == "created" and t.created_at is not None:
             minutes = draw(st.integers(-120, 120))
             t = t.model_copy(update={"created_at": t.created_at + timedelta(minutes=minutes)})
         elif change == "plan":
