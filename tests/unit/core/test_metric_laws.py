@@ -69,7 +69,7 @@ def scenarios(draw: st.DrawFn) -> list[TicketEvent]:
 @st.composite
 def changing(draw: st.DrawFn) -> list[TicketEvent]:
     """A scenario whose later events may also move the creation, the plan or the environment,
-    or leave the snapshot's status out."""
+    or leave the snapshot's status out, and may carry the very snapshot of the event before."""
     events = draw(scenarios())
     result = [events[0]]
     for event in events[1:]:
@@ -84,6 +84,9 @@ def changing(draw: st.DrawFn) -> list[TicketEvent]:
             t = t.model_copy(update={"environment": "staging"})
         elif change == "status":
             t = t.model_copy(update={"status": None})
+        previous = result[-1].ticket
+        if t == previous and draw(st.booleans()):
+            t = previous  # the very snapshot again, as a reader shares the lines that repeat it
         result.append(event.model_copy(update={"ticket": t}))
     return result
 

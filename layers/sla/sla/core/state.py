@@ -20,7 +20,9 @@ gives:
 The state is also the reducer's memory: :func:`apply_event` adds the next event in order to a
 stored state without the ticket's history, so a delivery costs the same on a ticket's thousandth
 event as on its first. :func:`reduce_events` folds a whole set (any order, duplicates dropped) and
-records the history.
+records the history. Both are a :class:`TicketFold`: the same memory as plain attributes, changed
+in place by each event, whose models are made once, when the state is asked for; reading an
+export keeps one per ticket and adds each line's event to it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "TicketFold",
     "TicketState",
     "apply_event",
+    "fold_events",
     "reduce_events",
 ]
 
@@ -360,8 +363,17 @@ class TicketFold:
         policy = self.policy
         before = self.snapshot
         new = event.ticket.merged_onto(before)
-        default = policy.config.default_priority
         agent_update = event.type == "ticket.updated" and event.actor.type == "agent"
+        if (
+            new is before
+            and event.type == "ticket.updated"
+            and self.classification is not None
+            and not (agent_update and event.reason is not None)
+        ):
+            # the very snapshot of the last event, updated again (a reader shares the snapshot
+            # of lines that repeat it): no field, classification, status or cycle changes
+            return self._counted(event, record)
+        default = policy.config.default_priority
         if before is None:
             requested = new.priority
             agent = (new.priority or default) if agent_update and event.reason is not None else None
@@ -430,6 +442,15 @@ class TicketFold:
         self.classification = c
         self.first_response = first_response
         self.stopped_at, self.stop_reason = stopped_at, stop_reason
+        return self._counted(event, record, changes)
+
+    def _counted(
+        self,
+        event: TicketEvent,
+        record: bool,
+        changes: dict[str, tuple[Any, Any]] | None = None,
+    ) -> HistoryEntry | None:
+        """The event counted as the last one; with ``record``, its history entry."""
         self.last_at, self.last_id = event.occurred_at, event.event_id
         self.events += 1
         if not record:
@@ -440,7 +461,7 @@ class TicketFold:
             event_id=event.event_id,
             actor=event.actor,
             reason=event.reason,
-            changes=changes,
+            changes=changes or {},
         )
 
     def _step_metrics(
@@ -643,13 +664,9 @@ def apply_event(
     return fold.state()
 
 
-def reduce_events(
-    events: Iterable[TicketEvent], policy: Policy, *, keep: int | None = KEEP_CYCLES
-) -> TicketState:
-    """The SLA state that in-order delivery of these events gives, with its history. ``keep``:
-    the completed cycles each metric keeps in detail (None: every one, for reading). Raises
-    ValueError if empty, if the events belong to different tickets, or if a snapshot does not
-    fit the policy."""
+def _in_order(events: Iterable[TicketEvent]) -> list[TicketEvent]:
+    """The events in ``(occurred_at, event_id)`` order, each delivery id once; ValueError if
+    there are none or they belong to different tickets."""
     ordered: list[TicketEvent] = []
     seen: set[str] = set()
     for event in sorted(events, key=lambda e: e.order_key):
@@ -660,9 +677,29 @@ def reduce_events(
         raise ValueError("a ticket needs at least one event")
     if len({e.ticket.id for e in ordered}) != 1:
         raise ValueError("events of different tickets")
+    return ordered
+
+
+def fold_events(
+    events: Iterable[TicketEvent], policy: Policy, *, keep: int | None = KEEP_CYCLES
+) -> TicketFold:
+    """:func:`reduce_events` without the history, as a fold that more events can follow."""
+    fold = TicketFold(policy, keep=keep)
+    for event in _in_order(events):
+        fold.add(event)
+    return fold
+
+
+def reduce_events(
+    events: Iterable[TicketEvent], policy: Policy, *, keep: int | None = KEEP_CYCLES
+) -> TicketState:
+    """The SLA state that in-order delivery of these events gives, with its history. ``keep``:
+    the completed cycles each metric keeps in detail (None: every one, for reading). Raises
+    ValueError if empty, if the events belong to different tickets, or if a snapshot does not
+    fit the policy."""
     fold = TicketFold(policy, keep=keep)
     history: list[HistoryEntry] = []
-    for event in ordered:
+    for event in _in_order(events):
         entry = fold.add(event, record=True)
         assert entry is not None
         history.append(entry)

@@ -8,16 +8,17 @@ How it works, in three layers:
   policy. From an export, lines are read in order and each event is added to its ticket's fold
   (:class:`TicketFold`, what :func:`apply_event` does without making the state's models for
   every event); only the folds are kept, never the events, so memory grows with tickets, not
-  events. An event that comes before its ticket's last one (or repeats an earlier
-  one) marks the ticket for a refold: once the file is read, a second pass over the part of the
-  file between the first and the last line of those tickets notes the byte offsets of their lines
-  (8 bytes a line, for those tickets only), then each is folded again from its own lines with
-  :func:`reduce_events`, one ticket at a time, which also drops repeated delivery ids as the
-  webhook does (an id seen again right after its own event marks the ticket too; an id reused
-  for a later event after other events of the ticket is not noticed: the report does not keep
-  every id). From the table, each ticket item is decoded as the store decodes it
-  (:func:`sla.aws.store.ticket_from_item`), page by page, and tallied at once; the what-if
-  refolds the recorded events (:meth:`DynamoTicketStore.events`) of the period's tickets.
+  events. An event that comes before its ticket's last one (or repeats an earlier one) marks
+  the ticket for a refold: once the file is read, a second pass over the part of the file
+  between the first and the last line of those tickets notes the byte offsets of their lines (8
+  bytes a line, for those tickets only), then each is folded again from its own lines with
+  :func:`fold_events` (:func:`reduce_events` without the history), one ticket at a time, which
+  also drops repeated delivery ids as the webhook does (an id seen again right after its own
+  event marks the ticket too; an id reused for a later event after other events of the ticket
+  is not noticed: the report does not keep every id). From the table, each ticket item is
+  decoded as the store decodes it (:func:`sla.aws.store.ticket_from_item`), page by page, and
+  tallied at once; the what-if refolds the recorded events
+  (:meth:`DynamoTicketStore.events`) of the period's tickets.
 * **Outcomes**: :func:`outcomes` turns a state into narrow records, one per ticket, metric and
   cycle (:class:`Outcome`). It is the one place that knows how a state says what happened;
   everything after it works on outcomes and groups by metric.
@@ -68,9 +69,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sla.core.cycles import counted
 from sla.core.errors import SlaError
 from sla.core.events import TicketEvent
-from sla.core.models import replaced
 from sla.core.policy import Policy, PolicyError, load_policy
-from sla.core.state import TicketFold, TicketState, reduce_events
+from sla.core.state import TicketFold, TicketState, fold_events
 from sla.core.terms import Clock
 from sla.core.view import status_at
 from sla.tools.export_lines import LineError, fast_event, validated_event
@@ -748,13 +748,10 @@ class EventsReader:
             ticket = dirty[ticket_id]
             for side, policy in enumerate(self.policies):
                 try:
-                    state = reduce_events(events, policy, keep=None)
+                    ticket.folds[side] = fold_events(events, policy, keep=None)
                 except ValueError as exc:
                     self._fail((1, ticket.first), f"ticket {ticket_id}", side, exc)
                     ticket.folds[side] = None
-                else:
-                    resumed = replaced(state, history=None)
-                    ticket.folds[side] = TicketFold.resume(resumed, policy, keep=None)
             ticket.dirty = False
             self.refolded += 1
 
@@ -1168,7 +1165,7 @@ def report_from_table(
                 sides[0].tally.add(outcome)
             for side in sides[1:]:
                 try:
-                    refolded = reduce_events(reader.events(ticket_id), side.policy, keep=None)
+                    refolded = fold_events(reader.events(ticket_id), side.policy, keep=None).state()
                 except ValueError as exc:
                     problems += 1
                     warn(f"ticket {ticket_id}: {exc} (under {side.label})")
