@@ -386,7 +386,19 @@ class TicketFold:
                     requested = new.priority
         c = None
         current = None
-        if new.plan is not None:  # pending until a snapshot says the plan
+        if (
+            before is not None
+            and self.classification is not None
+            and new.plan == before.plan
+            and new.environment == before.environment
+            and new.product_stage == before.product_stage
+            and requested == self.requested
+            and agent == self.agent
+            and type(requested) is type(self.requested)
+            and type(agent) is type(self.agent)
+        ):
+            c, current = self.classification, self.current  # what it was classified from
+        elif new.plan is not None:  # pending until a snapshot says the plan
             c = policy.classify(
                 new.plan,
                 requested,
