@@ -16,13 +16,13 @@ holds the two equal, field by field and on generated lines.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from pydantic import BaseModel
 
 from sla.core.errors import BadRequestError, UnprocessableError
-from sla.core.events import Actor, TicketEvent, TicketSnapshot, TicketStatus
+from sla.core.events import Actor, EventType, TicketEvent, TicketSnapshot, TicketStatus
 from sla.core.models import built
 from sla.core.policy import Policy
 from sla.core.terms import DEFAULT_ENVIRONMENT, DEFAULT_PRODUCT_STAGE
@@ -73,15 +73,6 @@ _INSTANT = (
     r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 _Instant = Annotated[str, msgspec.Meta(pattern=_INSTANT)]
-_Type = Literal[
-    "ticket.created",
-    "ticket.updated",
-    "ticket.responded",
-    "ticket.solved",
-    "ticket.closed",
-    "ticket.customer_replied",
-    "ticket.reopened",
-]
 _UNSET: Any = msgspec.UNSET
 
 
@@ -105,7 +96,7 @@ class _Actor(msgspec.Struct, forbid_unknown_fields=True):
 
 class _Line(msgspec.Struct, forbid_unknown_fields=True):
     event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
-    type: _Type
+    type: EventType
     occurred_at: _Instant
     # the ticket and the actor as their bytes, decoded once for the lines that repeat them
     ticket: msgspec.Raw
