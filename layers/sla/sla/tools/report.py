@@ -920,10 +920,11 @@ def report_from_events(
     enabled = gc.isenabled()
     gc.disable()  # folding and tallying allocate much and free little (no cycles): with many
     try:  # tickets held, each collection walks them all for nothing
+        reading = _Reading(path, sides, period, now, parse_now, parse)
         if jobs > 1 and can_fork():
-            read = _read_shared(path, sides, period, now, parse_now, parse, jobs, warn, progress)
+            read = _read_shared(reading, jobs, warn, progress)
         else:
-            read = _read_alone(path, sides, period, now, parse_now, parse, warn, progress)
+            read = reading.tallied(reading.reader(warn=warn, progress=progress), sides)
     finally:
         if enabled:
             gc.enable()
@@ -933,28 +934,38 @@ def report_from_events(
     return Report(period, sides[0].tally.zone, now, source, sides, read.undated, read.problems)
 
 
-def _read_alone(
-    path: str | Path,
-    sides: list[Side],
-    period: Period,
-    now: datetime,
-    parse_now: datetime,
-    parse: Parse,
-    warn: Callable[[str], None],
-    progress: Progress | None,
-) -> _Read:
-    """The export read, folded and tallied into the sides in this process."""
-    reader = EventsReader(
-        [s.policy for s in sides],
-        [s.label for s in sides],
-        parse_now,
-        warn=warn,
-        progress=progress,
-        parse=parse,
-    )
-    reader.read(path)
-    undated = [_tally(side, reader.placed_states(i), period, now) for i, side in enumerate(sides)]
-    return _Read(reader.lines, reader.events, len(reader.tickets), reader.problems, undated[0], [])
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What reading an export takes, the same in one process and in each worker."""
+
+    path: str | Path
+    sides: list[Side]
+    period: Period
+    now: datetime
+    parse_now: datetime
+    parse: Parse
+
+    def reader(self, **options: Any) -> EventsReader:
+        """A reader of the export under every side's policy (``options``: EventsReader's)."""
+        return EventsReader(
+            [s.policy for s in self.sides],
+            [s.label for s in self.sides],
+            self.parse_now,
+            parse=self.parse,
+            **options,
+        )
+
+    def tallied(self, reader: EventsReader, into: list[Side]) -> _Read:
+        """The export read by ``reader``, folded, and tallied into ``into`` (one per side)."""
+        reader.read(self.path)
+        undated = [
+            _tally(side, reader.placed_states(i), self.period, self.now)
+            for i, side in enumerate(into)
+        ]
+        tallies = [(side.tally, side.tickets) for side in into]
+        return _Read(
+            reader.lines, reader.events, len(reader.tickets), reader.problems, undated[0], tallies
+        )
 
 
 # -- several processes ------------------------------------------------------------------------
@@ -963,20 +974,12 @@ _DONE: Place = (2, 0)  # after every place in the input
 
 
 def _read_shared(
-    path: str | Path,
-    sides: list[Side],
-    period: Period,
-    now: datetime,
-    parse_now: datetime,
-    parse: Parse,
-    jobs: int,
-    warn: Callable[[str], None],
-    progress: Progress | None,
+    reading: _Reading, jobs: int, warn: Callable[[str], None], progress: Progress | None
 ) -> _Read:
     """The export read by ``jobs`` worker processes, their tallies merged into the sides."""
-    shares = _read_in_workers(path, sides, period, now, parse_now, parse, jobs, warn, progress)
+    shares = _read_in_workers(reading, jobs, warn, progress)
     for share in shares:
-        for side, (tally, tickets) in zip(sides, share.tallies, strict=True):
+        for side, (tally, tickets) in zip(reading.sides, share.tallies, strict=True):
             side.tally.merge(tally)
             side.tickets += tickets
     return _Read(
@@ -990,19 +993,11 @@ def _read_shared(
 
 
 def _read_in_workers(
-    path: str | Path,
-    sides: list[Side],
-    period: Period,
-    now: datetime,
-    parse_now: datetime,
-    parse: Parse,
-    jobs: int,
-    warn: Callable[[str], None],
-    progress: Progress | None,
+    reading: _Reading, jobs: int, warn: Callable[[str], None], progress: Progress | None
 ) -> list[_Read]:
     """Each share of the tickets read and tallied in its own forked process (forked, so the
     policies and the parser need not be pickled and nothing is imported again)."""
-    with open(path, "rb"):
+    with open(reading.path, "rb"):
         pass  # cannot be read: OSError here, before any process starts
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # else a worker could write out again what is buffered
@@ -1013,7 +1008,7 @@ def _read_in_workers(
             receive, send = context.Pipe(duplex=False)
             process: BaseProcess = context.Process(
                 target=_worker,
-                args=(send, path, sides, period, now, parse_now, parse, (index, jobs)),
+                args=(send, reading, (index, jobs)),
                 name=f"sla-report-{index}",
                 daemon=True,
             )
@@ -1032,38 +1027,18 @@ def _read_in_workers(
             process.join()
 
 
-def _worker(
-    send: Connection,
-    path: str | Path,
-    sides: list[Side],
-    period: Period,
-    now: datetime,
-    parse_now: datetime,
-    parse: Parse,
-    share: tuple[int, int],
-) -> None:
+def _worker(send: Connection, reading: _Reading, share: tuple[int, int]) -> None:
     """A worker process: one share of the tickets, folded and tallied; its problems and how far
     it got while reading, then its tallies (or its error), sent to the parent."""
     try:
-        reader = EventsReader(
-            [s.policy for s in sides],
-            [s.label for s in sides],
-            parse_now,
+        reader = reading.reader(
             warn=lambda _: None,
-            parse=parse,
             share=share,
             warn_at=lambda place, message: send.send(("warn", place, message)),
             mark=lambda lines, tickets: send.send(("mark", (0, lines + 1), lines, tickets)),
         )
-        reader.read(path)
-        mine = [Side(s.label, s.policy, Tally(s.tally.zone)) for s in sides]
-        undated = [
-            _tally(side, reader.placed_states(i), period, now) for i, side in enumerate(mine)
-        ]
-        tallies = [(side.tally, side.tickets) for side in mine]
-        read = _Read(
-            reader.lines, reader.events, len(reader.tickets), reader.problems, undated[0], tallies
-        )
+        mine = [Side(s.label, s.policy, Tally(s.tally.zone)) for s in reading.sides]
+        read = reading.tallied(reader, mine)
         send.send(("done", read))
     except BaseException as exc:  # handed to the parent, which raises it
         trace = traceback.format_exc()
