@@ -10,7 +10,7 @@ shows it beside the current one.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -276,24 +276,36 @@ def _achievement_note(label: str, group: Group | None) -> str:
     return f"{label}: {_pct(group.achievement)} ({group.met:,} met of {judged:,})"
 
 
-def _weekly(report: Report, metric: str) -> str:
-    weeks = report.weeks(metric)
-    if not weeks:
-        return ""
+def _achievement_series(
+    report: Report, places: list[str], groups_of: Callable[[Side], list[Group | None]]
+) -> list[_Series]:
+    """One bar series per side: the achievement of its group at each place, with a note."""
     series = []
     for i, side in enumerate(report.sides):
-        groups = [side.tally.weeks.get((metric, week)) for week in weeks]
+        groups = groups_of(side)
         series.append(
             _Series(
                 side.label,
                 _COLORS[i],
                 [g.achievement if g is not None else None for g in groups],
                 [
-                    _achievement_note(f"week of {w.isoformat()}, {side.label}", g)
-                    for w, g in zip(weeks, groups, strict=True)
+                    _achievement_note(f"{place}, {side.label}", g)
+                    for place, g in zip(places, groups, strict=True)
                 ],
             )
         )
+    return series
+
+
+def _weekly(report: Report, metric: str) -> str:
+    weeks = report.weeks(metric)
+    if not weeks:
+        return ""
+    series = _achievement_series(
+        report,
+        [f"week of {week.isoformat()}" for week in weeks],
+        lambda side: [side.tally.weeks.get((metric, week)) for week in weeks],
+    )
     labels = [week.strftime("%d %b %Y") for week in weeks]
     chart = _bar_chart(labels, series, label_values=len(weeks) <= 16)
     return (
@@ -313,20 +325,11 @@ def _by_group(report: Report, metric: str) -> str:
     ]
     if not keys:
         return ""
-    series = []
-    for i, side in enumerate(report.sides):
-        groups = [side.tally.groups.get(k) for k in keys]
-        series.append(
-            _Series(
-                side.label,
-                _COLORS[i],
-                [g.achievement if g is not None else None for g in groups],
-                [
-                    _achievement_note(f"{group_label(k[1], k[2])}, {side.label}", g)
-                    for k, g in zip(keys, groups, strict=True)
-                ],
-            )
-        )
+    series = _achievement_series(
+        report,
+        [group_label(k[1], k[2]) for k in keys],
+        lambda side: [side.tally.groups.get(k) for k in keys],
+    )
     chart = _bar_chart([group_label(k[1], k[2]) for k in keys], series, label_values=True)
     return (
         '<figure class="chart groups"><figcaption>Achievement by plan and priority'
