@@ -509,6 +509,7 @@ def line(**changes: Any) -> bytes:
 
 
 _DROP = object()
+_DEEP = b"[" * 1700 + b"]" * 1700  # JSON nested deeper than msgspec goes
 
 
 def outcome_of(parse: Any, raw: bytes, policy: Policy) -> Any:
@@ -621,6 +622,11 @@ CASES: list[bytes] = [
     line().replace(b'"plan": "professional"', b'"plan": "Profes\\u0073ional"'),
     line().replace(b'"id": "T-1001"', b'"id": "T-\\ud83d\\ude42"'),
     line().replace(b'"id": "T-1001"', b'"id": "T-\\u00e9"'),
+    # nested deeper than msgspec goes, under the fast path's length: in a field it keeps whole
+    # (the ticket, the actor) and in one it decodes as anything (a partial snapshot's fields)
+    line(ticket="deep").replace(b'"deep"', _DEEP),
+    line(actor="deep").replace(b'"deep"', _DEEP),
+    line().replace(b'"ticket": {', b'"ticket": {"fields": ' + _DEEP + b", "),
 ]
 
 

@@ -185,8 +185,10 @@ def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None
         snapshot = _snapshot(bytes(record.ticket))
         occurred = _instant(record.occurred_at)
         actor = _actor(bytes(record.actor)) if record.actor else _NO_ACTOR
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
-        return validated_event(line, policy, now)  # its message, or an unknown type ignored
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, RecursionError):
+        # its message (msgspec gives up on deep nesting with RecursionError; the webhook's
+        # parsing refuses it by its depth limit), or an unknown type ignored
+        return validated_event(line, policy, now)
     if snapshot is None:
         return validated_event(line, policy, now)
     latest = now + FUTURE_TOLERANCE
