@@ -27,6 +27,7 @@ from sla.tools.report import (
     Period,
     Side,
     Tally,
+    line_maybe_of,
     line_share,
     outcomes,
     report_from_events,
@@ -254,6 +255,18 @@ def test_the_cheap_look_never_places_a_line_in_another_share_than_its_tickets(
     # When the look places it, Then it says nothing, or the share of the line's ticket
     share = line_share(line, count)
     assert share is None or share == ticket_share(ticket_id, count)
+    # And a refold looking for the ticket never passes its line by
+    assert line_maybe_of(line, {ticket_id.encode("utf-8"), b"T-other"})
+
+
+def test_a_refold_passes_by_the_usual_lines_of_other_tickets(policy: Policy) -> None:
+    # Given the usual lines of 40 tickets, Then a refold of one of them parses its lines only
+    lines = [text.encode() for text in sample_lines(40, weeks=1)]
+    events = [_event(line, policy) for line in lines]
+    wanted = events[0]
+    assert wanted is not None
+    looked = [line_maybe_of(line, {wanted.ticket.id.encode()}) for line in lines]
+    assert looked == [e is not None and e.ticket.id == wanted.ticket.id for e in events]
 
 
 # -- merging tallies --------------------------------------------------------------------------

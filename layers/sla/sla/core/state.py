@@ -435,16 +435,26 @@ class TicketFold:
             if self.terms is not None and current is self.current and not fr_changed:
                 terms = self.terms  # nothing they are made of changed
             elif c is not None and fr.kind is not None and fr.started_at is not None:
-                terms = built(
-                    Terms,
-                    {
-                        **c.classified(),
-                        "target": fr.target,
-                        "clock_started_at": fr.started_at,
-                        "warning_at": fr.warnings[0].at if fr.warnings else None,
-                        "deadline": fr.deadline,
-                    },
-                )
+                warning_at = fr.warnings[0].at if fr.warnings else None
+                terms = self.terms
+                if not (  # the same terms, as when the stop leaves the judgement as it was
+                    terms is not None
+                    and current is self.current
+                    and terms.target == fr.target
+                    and terms.clock_started_at == fr.started_at
+                    and terms.warning_at == warning_at
+                    and terms.deadline == fr.deadline
+                ):
+                    terms = built(
+                        Terms,
+                        {
+                            **c.classified(),
+                            "target": fr.target,
+                            "clock_started_at": fr.started_at,
+                            "warning_at": warning_at,
+                            "deadline": fr.deadline,
+                        },
+                    )
             self.terms = terms
             self.kind = c.kind if terms is not None and c is not None else "pending"
             self.environment, self.stage = new.environment, new.product_stage

@@ -113,6 +113,9 @@ _NO_ACTOR = Actor()
 # ticket's lines repeat them (a cache, emptied when full, so that memory stays bounded)
 _CACHED = 16_384
 _snapshots: dict[bytes, TicketSnapshot | None] = {}
+# the snapshots found to fit a policy by a reader's time, with the policy and the time (a
+# snapshot is one object for as long as it is cached, so its id stays its own)
+_fitting: dict[int, tuple[TicketSnapshot, Policy, datetime]] = {}
 _actors: dict[bytes, Actor] = {}
 
 
@@ -157,6 +160,7 @@ def _snapshot(raw: bytes) -> TicketSnapshot | None:
         )
     if len(_snapshots) >= _CACHED:
         _snapshots.clear()
+        _fitting.clear()
     _snapshots[raw] = snapshot
     return snapshot
 
@@ -175,6 +179,28 @@ def _actor(raw: bytes) -> Actor:
     return actor
 
 
+def _fits(snapshot: TicketSnapshot, policy: Policy, now: datetime) -> bool:
+    """Whether the policy knows the snapshot's plan, priority, environment and stage, and it was
+    created between the earliest instant and ``now`` (with the tolerance); once per snapshot
+    for a policy and a time."""
+    fitting = _fitting.get(id(snapshot))
+    if fitting is not None and fitting[0] is snapshot and fitting[1:] == (policy, now):
+        return True
+    created = snapshot.created_at
+    priority = snapshot.priority
+    if (
+        snapshot.plan not in policy.config.plans
+        or (priority is not None and priority not in policy.priorities)
+        or snapshot.environment not in policy.environments
+        or snapshot.product_stage not in policy.product_stages
+        or created is None
+        or not EARLIEST <= created <= now + FUTURE_TOLERANCE
+    ):
+        return False
+    _fitting[id(snapshot)] = (snapshot, policy, now)
+    return True
+
+
 def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None:
     """:func:`validated_event`, several times faster for the usual line, with the same result
     (see the module's docstring)."""
@@ -189,20 +215,9 @@ def fast_event(line: bytes, policy: Policy, now: datetime) -> TicketEvent | None
         # its message (msgspec gives up on deep nesting with RecursionError; the webhook's
         # parsing refuses it by its depth limit), or an unknown type ignored
         return validated_event(line, policy, now)
-    if snapshot is None:
+    if snapshot is None or not EARLIEST <= occurred <= now + FUTURE_TOLERANCE:
         return validated_event(line, policy, now)
-    latest = now + FUTURE_TOLERANCE
-    created = snapshot.created_at
-    priority = snapshot.priority
-    if (
-        snapshot.plan not in policy.config.plans
-        or (priority is not None and priority not in policy.priorities)
-        or snapshot.environment not in policy.environments
-        or snapshot.product_stage not in policy.product_stages
-        or not EARLIEST <= occurred <= latest
-        or created is None
-        or not EARLIEST <= created <= latest
-    ):
+    if not _fits(snapshot, policy, now):
         return validated_event(line, policy, now)
     return built(
         TicketEvent,
