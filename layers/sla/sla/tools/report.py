@@ -581,9 +581,9 @@ def line_share(line: bytes, count: int) -> int | None:
     even number of quotes and no ``{`` between them, ends its object; each ``"id"`` in it is
     one of its keys, and the ticket's id one of their values (the last, when repeated): if they
     all fall in one share, so does the ticket. Lines that are not valid JSON fail to parse."""
-    if b"\\" in line or line.count(b'"ticket"') != 1:
+    key = _ticket_key(line)
+    if key < 0:
         return None
-    key = line.find(b'"ticket"')
     if line.startswith(_USUAL_START, key):
         usual = _usual_id(line, key)
         return None if usual is None else zlib.crc32(usual) % count
@@ -603,18 +603,32 @@ def line_share(line: bytes, count: int) -> int | None:
     return share
 
 
+# single bytes, found by memchr when given as ints (a one-byte bytes needle takes a slower path)
+_BACKSLASH, _QUOTE, _OPEN, _CLOSE = b"\\"[0], b'"'[0], b"{"[0], b"}"[0]
+
+
+def _ticket_key(line: bytes) -> int:
+    """Where the line's one ``"ticket"`` is, or -1 when it has a backslash, or none or several
+    (the conditions of :func:`line_share`'s look)."""
+    if _BACKSLASH in line:
+        return -1
+    key = line.find(b'"ticket"')
+    if key < 0 or line.find(b'"ticket"', key + 8) >= 0:
+        return -1
+    return key
+
+
 def _usual_id(line: bytes, key: int) -> bytes | None:
     """The ticket's id in a line written the usual way, ``"ticket": {"id": "...", ...}`` at
-    ``key``, the line's one ``"ticket"``, without a backslash (:func:`line_share`'s look in a
-    few finds, without a regex): the object has no other ``"id"`` and nothing nested, else
-    None."""
+    ``key`` (:func:`_ticket_key`; :func:`line_share`'s look in a few finds, without a regex):
+    the object has no other ``"id"`` and nothing nested, else None."""
     begin = key + len(_USUAL_START)
-    quote = line.find(b'"', begin)
-    end = line.find(b"}", quote)
+    quote = line.find(_QUOTE, begin)
+    end = line.find(_CLOSE, quote)
     if (
         quote > 0
         and end > 0
-        and line.find(b"{", quote, end) < 0
+        and line.find(_OPEN, quote, end) < 0
         and line.find(b'"id"', quote, end) < 0
         and line.count(b'"', quote + 1, end) % 2 == 0
     ):
@@ -626,14 +640,13 @@ def line_maybe_of(line: bytes, wanted: set[bytes]) -> bool:
     """Whether a line may be about one of the tickets whose ids (UTF-8) are ``wanted``: a line
     without a backslash writes each string in one way only, so unless one of its ``"id"``
     values is wanted, it is not theirs (the usual writing names its ticket's id at once)."""
-    if b"\\" in line:
+    if _BACKSLASH in line:
         return True
-    if line.count(b'"ticket"') == 1:
-        key = line.find(b'"ticket"')
-        if line.startswith(_USUAL_START, key):
-            usual = _usual_id(line, key)
-            if usual is not None:
-                return usual in wanted
+    key = _ticket_key(line)
+    if key >= 0 and line.startswith(_USUAL_START, key):
+        usual = _usual_id(line, key)
+        if usual is not None:
+            return usual in wanted
     return not wanted.isdisjoint(_ID_VALUE.findall(line))
 
 
