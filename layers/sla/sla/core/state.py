@@ -241,6 +241,27 @@ class _MetricFold:
         return self.frozen
 
 
+# the fold's attributes that are a state's fields as they are (the fold's name, the state's):
+# resuming reads them from a state, and the state is made of them (with the metrics)
+_CARRIED = (
+    ("ticket_id", "ticket_id"),
+    ("terms", "terms"),
+    ("kind", "kind"),
+    ("environment", "environment"),
+    ("stage", "product_stage"),
+    ("first_response", "first_response_at"),
+    ("stopped_at", "clock_stopped_at"),
+    ("stop_reason", "stop_reason"),
+    ("current", "current"),
+    ("requested", "requested"),
+    ("agent", "agent_priority"),
+    ("snapshot", "snapshot"),
+    ("last_at", "last_at"),
+    ("last_id", "last_event_id"),
+    ("events", "events"),
+)
+
+
 class TicketFold:
     """A ticket's fold in progress: the memory of :func:`apply_event` as plain attributes that
     each event changes in place, without building the ticket's models for every event. Reading
@@ -304,22 +325,9 @@ class TicketFold:
     ) -> TicketFold:
         """The fold that gave ``state`` (without its history), to add the next events to."""
         fold = cls(policy, keep=keep)
-        fold.ticket_id = state.ticket_id
-        fold.snapshot = state.snapshot
-        fold.requested = state.requested
-        fold.agent = state.agent_priority
-        fold.current = state.current
-        fold.first_response = state.first_response_at
+        for attribute, name in _CARRIED:
+            setattr(fold, attribute, getattr(state, name))
         fold.metrics = {m: _MetricFold(ms) for m, ms in state.metrics.items()}
-        fold.terms = state.terms
-        fold.kind = state.kind
-        fold.environment = state.environment
-        fold.stage = state.product_stage
-        fold.stopped_at = state.clock_stopped_at
-        fold.stop_reason = state.stop_reason
-        fold.last_at = state.last_at
-        fold.last_id = state.last_event_id
-        fold.events = state.events
         fold._state = state if state.history is None else None
         return fold
 
@@ -328,25 +336,9 @@ class TicketFold:
         if self._state is None:
             if self.snapshot is None or self.last_at is None:
                 raise ValueError("a ticket needs at least one event")
-            values: dict[str, Any] = {
-                "ticket_id": self.ticket_id,
-                "terms": self.terms,
-                "kind": self.kind,
-                "environment": self.environment,
-                "product_stage": self.stage,
-                "first_response_at": self.first_response,
-                "clock_stopped_at": self.stopped_at,
-                "stop_reason": self.stop_reason,
-                "current": self.current,
-                "requested": self.requested,
-                "agent_priority": self.agent,
-                "snapshot": self.snapshot,
-                "last_at": self.last_at,
-                "last_event_id": self.last_id,
-                "events": self.events,
-                "metrics": {m: mf.state() for m, mf in self.metrics.items()},
-                "history": None,
-            }
+            values: dict[str, Any] = {name: getattr(self, attr) for attr, name in _CARRIED}
+            values["metrics"] = {m: mf.state() for m, mf in self.metrics.items()}
+            values["history"] = None
             self._state = built(TicketState, values)
         return self._state
 
